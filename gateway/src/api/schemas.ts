@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Request and response shapes of the gateway's own `/api` routes; the CLI and the extension import these. */
+
+export const Metadata = z.record(z.string().min(1).max(64), z.string().max(512));
+
+export const CreateKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    workspace: z.string().min(1).default('default'),
+    /** `@slug` or `slug`. */
+    provider: z.string().min(1).optional(),
+    config: z.string().min(1).optional(),
+    metadata: Metadata.default({}),
+    /** A duration such as `30d`, `12h`; or use `expires_at`. */
+    expires_in: z.string().optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .refine((b) => !(b.expires_in && b.expires_at), { message: 'give expires_in or expires_at, not both', path: ['expires_in'] });
+export type CreateKeyBody = z.infer<typeof CreateKeyBody>;
+
+export const RotateKeyBody = z
+  .object({
+    /** How long the old key keeps working, e.g. `24h`; `0s` ends it now. */
+    grace: z.string().default('24h'),
+  })
+  .strict();
+
+export const ListKeysQuery = z
+  .object({
+    workspace: z.string().optional(),
+    include_revoked: z.enum(['true', 'false']).optional(),
+  })
+  .strict();
+
+export interface KeyView {
+  id: string;
+  name: string;
+  workspace: string;
+  provider: string | null;
+  config: string | null;
+  metadata: Record<string, string>;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  rotated_at: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+/** The key itself appears exactly once: in the answer to create or rotate. */
+export interface KeyWithSecret extends KeyView {
+  key: string;
+}

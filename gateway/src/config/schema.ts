@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's config file, as one zod schema. `GatehouseConfig` is inferred from it and is the
+ * only config type in the code base. Objects are strict so a misspelt key is reported, not ignored.
+ */
+
+/** Secrets are never literal in the file: they name where the value lives. */
+export const SecretRef = z
+  .string()
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
+    message: 'write secrets as a reference, "env:VARIABLE_NAME" or "file:/path/to/secret", never as the value itself',
+  });
+export type SecretRef = z.infer<typeof SecretRef>;
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'use lower-case letters, digits, "-" and "_" (max 63)' });
+
+const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+const AnthropicProvider = z
+  .object({
+    kind: z.literal('anthropic'),
+    api_key: SecretRef.optional(),
+    base_url: HttpUrl.default('https://api.anthropic.com'),
+    /** Model ids this provider offers; `/v1/models` lists these. Defaults to the built-in catalogue. */
+    models: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export const ProviderSchema = z.discriminatedUnion('kind', [AnthropicProvider], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be one of: "anthropic"' : undefined),
+});
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+
+const Price = z.number().nonnegative();
+export const ModelPriceSchema = z
+  .object({
+    input: Price,
+    output: Price,
+    cache_write_5m: Price.optional(),
+    cache_write_1h: Price.optional(),
+    cache_read: Price.optional(),
+  })
+  .strict();
+
+const WorkspaceSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+const Ms = z.number().int().positive();
+
+export const ServerSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    body_limit_mb: z.number().positive().max(1024).default(32),
+    cors: z
+      .object({
+        /** Exact origins allowed to call from a browser, e.g. the Claude Office add-ins' https://pivot.claude.ai. */
+        origins: z.array(z.union([z.literal('*'), z.url()])).default([]),
+      })
+      .strict()
+      .default({ origins: [] }),
+    timeouts: z
+      .object({
+        connect_ms: Ms.default(10_000),
+        /** Until the provider's response headers arrive; long non-streaming calls need minutes. */
+        first_byte_ms: Ms.default(600_000),
+        /** Longest silence inside a response body; Anthropic pings well within this. */
+        idle_ms: Ms.default(300_000),
+      })
+      .strict()
+      .default({ connect_ms: 10_000, first_byte_ms: 600_000, idle_ms: 300_000 }),
+    /** How long a shutdown waits for in-flight streams before cutting them. */
+    shutdown_grace_ms: Ms.default(30_000),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    server: ServerSchema.default(ServerSchema.parse({})),
+    /** Defaults to env:GATEHOUSE_ADMIN_KEY; see README. */
+    admin_key: SecretRef.optional(),
+    providers: z.record(Slug, ProviderSchema).default({}),
+    default_provider: Slug.optional(),
+    workspaces: z.record(Slug, WorkspaceSchema).default({}),
+    /** Routing configs in the Portkey dialect; their own schema lands with routing. */
+    configs: z.record(z.string().min(1), z.record(z.string(), z.unknown())).default({}),
+    /** USD per million tokens, overriding the built-in table. */
+    pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.default_provider !== undefined && !(cfg.default_provider in cfg.providers)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['default_provider'],
+        message: `names "${cfg.default_provider}", which is not under "providers" (have: ${Object.keys(cfg.providers).join(', ') || 'none'})`,
+      });
+    }
+  });
+
+export type GatehouseConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,34 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What a provider adapter turns an Anthropic-shaped call into. */
+export interface UpstreamRequest {
+  origin: string;
+  path: string;
+  method: 'POST' | 'GET';
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+export type Operation = 'messages' | 'count_tokens';
+
+export interface InboundCall {
+  op: Operation;
+  /** End-to-end headers of the client, already stripped of credentials and hop-by-hop headers. */
+  headers: Record<string, string>;
+  /** The body bytes exactly as received. */
+  body: Buffer;
+  json: Record<string, unknown>;
+}
+
+export interface Provider {
+  readonly slug: string;
+  readonly kind: string;
+  /** Set when the provider cannot be called; a sentence saying what the admin must do. */
+  readonly unavailable: string | undefined;
+  /** Model ids it serves, for `/v1/models`. */
+  readonly models: readonly string[];
+  readonly origin: string;
+  prepare(call: InboundCall): UpstreamRequest;
+}
+
+export type HeaderBag = IncomingHttpHeaders;

@@ -1,0 +1,89 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { adminKeyRoutes } from '../api/admin-keys.js';
+import { errors } from '../wire/errors.js';
+import { newRequestId } from '../wire/ids.js';
+import { renderError, toGatewayError } from '../wire/render-error.js';
+import { anthropicRoutes } from './anthropic-routes.js';
+import { adminAuth } from './auth.js';
+import { registerJsonBody } from './body.js';
+import { notFoundHint } from './not-found.js';
+import type { Runtime } from './runtime.js';
+import { VERSION } from './version.js';
+
+// Headers browser clients must be able to read from responses.
+const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace-id', 'x-portkey-cache-status', 'x-portkey-last-used-option-index', 'x-portkey-retry-attempt-count'];
+
+export interface AppHandle {
+  app: FastifyInstance;
+  /** Refuse new requests (503) while in-flight ones finish. */
+  beginShutdown(): void;
+}
+
+/** Builds the HTTP app; never listens, so tests and the CLI decide where. */
+export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): Promise<AppHandle> {
+  const bodyLimit = Math.round(rt.config.server.body_limit_mb * 1024 * 1024);
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info' },
+    genReqId: () => newRequestId(),
+    requestIdHeader: false,
+    bodyLimit,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+    // Streams may run for many minutes; the provider timeouts bound them instead.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+  });
+
+  let closing = false;
+  app.addHook('onRequest', async (_req, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw errors.shuttingDown();
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const ge = toGatewayError(err, rt.config.server.body_limit_mb);
+    if (ge.code === 'internal') req.log.error({ err }, 'internal error');
+    const r = renderError(ge, req.id);
+    void reply.code(r.status).headers(r.headers).send(r.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? req.url;
+    const r = renderError(errors.notFound(req.method, path, notFoundHint(path)), req.id);
+    void reply.code(r.status).headers(r.headers).send(r.body);
+  });
+
+  const origins = rt.config.server.cors.origins;
+  await app.register(cors, {
+    origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
+    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    exposedHeaders: EXPOSED,
+    maxAge: 600,
+  });
+  registerJsonBody(app, bodyLimit);
+
+  // Claude Code warms the connection with HEAD / or HEAD /api/hello; any 200 will do.
+  app.get('/', async () => ({ name: 'gatehouse', version: VERSION }));
+  app.get('/api/hello', async () => ({ ok: true }));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));
+
+  await app.register(anthropicRoutes(rt));
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', adminAuth(rt));
+      await admin.register(adminKeyRoutes(rt));
+    },
+    { prefix: '/api/admin' },
+  );
+
+  return {
+    app,
+    beginShutdown: () => {
+      closing = true;
+    },
+  };
+}

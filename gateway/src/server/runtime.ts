@@ -1,0 +1,80 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Agent } from 'undici';
+import type { LoadedConfig } from '../config/load.js';
+import type { GatehouseConfig } from '../config/schema.js';
+import { resolveSecret } from '../config/secrets.js';
+import { CATALOG_IDS } from '../governance/model-catalog.js';
+import { newKeySecret } from '../governance/keys.js';
+import { anthropicProvider } from '../providers/anthropic.js';
+import type { Provider } from '../providers/types.js';
+import { createAgent } from '../proxy/upstream.js';
+import { SqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+
+/** Everything a running gateway holds: built once at start, shared by every request. */
+export interface Runtime {
+  readonly config: Readonly<GatehouseConfig>;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly store: Store;
+  readonly agent: Agent;
+  readonly adminKey: string;
+  /** Where the admin key came from, for the start-up message (never the key itself). */
+  readonly adminKeySource: string;
+  readonly workspaces: ReadonlySet<string>;
+}
+
+export interface RuntimeOptions {
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+function buildProviders(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Map<string, Provider> {
+  const out = new Map<string, Provider>();
+  for (const [slug, cfg] of Object.entries(loaded.config.providers)) {
+    switch (cfg.kind) {
+      case 'anthropic':
+        out.set(slug, anthropicProvider(slug, cfg, cfg.api_key === undefined ? undefined : resolveSecret(cfg.api_key, loaded.dir, env), CATALOG_IDS));
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The admin key comes from the config's `admin_key` reference, else GATEHOUSE_ADMIN_KEY. With
+ * neither, a fresh one is generated into `<data>/admin.key` (mode 0600) so a first start works
+ * and the CLI on the same machine can find it.
+ */
+function resolveAdminKey(loaded: LoadedConfig, dataDir: string, env: NodeJS.ProcessEnv): { key: string; source: string } {
+  const ref = loaded.config.admin_key ?? 'env:GATEHOUSE_ADMIN_KEY';
+  const resolved = resolveSecret(ref, loaded.dir, env);
+  if (resolved.ok) return { key: resolved.value, source: ref };
+  if (loaded.config.admin_key !== undefined) {
+    throw new Error(`admin_key (${ref}) cannot be resolved: ${resolved.missing}`);
+  }
+  const file = join(dataDir, 'admin.key');
+  if (!existsSync(file)) writeFileSync(file, newKeySecret().replace(/^ghk_/, 'gha_') + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { key: readFileSync(file, 'utf8').trim(), source: `file:${file}` };
+}
+
+export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runtime {
+  const env = opts.env ?? process.env;
+  const store = new SqliteStore(opts.dataDir);
+  const admin = resolveAdminKey(loaded, opts.dataDir, env);
+  return {
+    config: loaded.config,
+    providers: buildProviders(loaded, env),
+    store,
+    agent: createAgent(loaded.config.server.timeouts),
+    adminKey: admin.key,
+    adminKeySource: admin.source,
+    workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
+  };
+}
+
+export async function closeRuntime(rt: Runtime): Promise<void> {
+  await rt.agent.close();
+  await rt.store.close();
+}

@@ -1,0 +1,131 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyRecord, NewKey, SecretMatch, Store } from './types.js';
+
+/** Ordered migrations; `PRAGMA user_version` records how many have run. */
+const MIGRATIONS = [
+  `CREATE TABLE keys (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     workspace TEXT NOT NULL,
+     provider TEXT,
+     config TEXT,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     created_at TEXT NOT NULL,
+     expires_at TEXT,
+     revoked_at TEXT,
+     rotated_at TEXT
+   );
+   CREATE INDEX keys_workspace ON keys(workspace);
+   CREATE TABLE key_secrets (
+     hash TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL REFERENCES keys(id),
+     prefix TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     valid_until TEXT
+   );
+   CREATE INDEX key_secrets_key ON key_secrets(key_id);`,
+];
+
+interface KeyRow {
+  id: string;
+  name: string;
+  workspace: string;
+  provider: string | null;
+  config: string | null;
+  metadata: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  rotated_at: string | null;
+  prefix: string;
+}
+
+const toKey = (r: KeyRow): KeyRecord => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, string> });
+
+// The current prefix is the one of the newest secret.
+const KEY_SELECT = `SELECT k.*, (SELECT s.prefix FROM key_secrets s WHERE s.key_id = k.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1) AS prefix FROM keys k`;
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.db = new Database(join(dataDir, 'gatehouse.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.stmts = {
+      insertKey: this.db.prepare(
+        `INSERT INTO keys (id, name, workspace, provider, config, metadata, created_at, expires_at)
+         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @created_at, @expires_at)`,
+      ),
+      insertSecret: this.db.prepare(`INSERT INTO key_secrets (hash, key_id, prefix, created_at, valid_until) VALUES (?, ?, ?, ?, NULL)`),
+      bySecret: this.db.prepare(`SELECT key_id, prefix, valid_until FROM key_secrets WHERE hash = ?`),
+      get: this.db.prepare(`${KEY_SELECT} WHERE k.id = ?`),
+      listAll: this.db.prepare(`${KEY_SELECT} ORDER BY k.created_at DESC`),
+      listWs: this.db.prepare(`${KEY_SELECT} WHERE k.workspace = ? ORDER BY k.created_at DESC`),
+      revoke: this.db.prepare(`UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
+      expireOld: this.db.prepare(`UPDATE key_secrets SET valid_until = ? WHERE key_id = ? AND (valid_until IS NULL OR valid_until > ?)`),
+      markRotated: this.db.prepare(`UPDATE keys SET rotated_at = ? WHERE id = ?`),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  async createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord> {
+    this.db.transaction(() => {
+      this.stmts.insertKey.run({ ...key, metadata: JSON.stringify(key.metadata) });
+      this.stmts.insertSecret.run(secretHash, key.id, prefix, key.created_at);
+    })();
+    return (await this.getKey(key.id))!;
+  }
+
+  async findKeyBySecretHash(hash: string): Promise<SecretMatch | undefined> {
+    const s = this.stmts.bySecret.get(hash) as { key_id: string; prefix: string; valid_until: string | null } | undefined;
+    if (!s) return undefined;
+    const key = await this.getKey(s.key_id);
+    return key && { key, prefix: s.prefix, valid_until: s.valid_until };
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    const row = this.stmts.get.get(id) as KeyRow | undefined;
+    return row && toKey(row);
+  }
+
+  async listKeys(filter: { workspace?: string; includeRevoked?: boolean } = {}): Promise<KeyRecord[]> {
+    const rows = (filter.workspace ? this.stmts.listWs.all(filter.workspace) : this.stmts.listAll.all()) as KeyRow[];
+    return rows.map(toKey).filter((k) => filter.includeRevoked !== false || k.revoked_at === null);
+  }
+
+  async revokeKey(id: string, at: string): Promise<KeyRecord | undefined> {
+    this.stmts.revoke.run(at, id);
+    return this.getKey(id);
+  }
+
+  async rotateKey(id: string, newHash: string, newPrefix: string, at: string, oldValidUntil: string): Promise<KeyRecord | undefined> {
+    if (!(await this.getKey(id))) return undefined;
+    this.db.transaction(() => {
+      this.stmts.expireOld.run(oldValidUntil, id, oldValidUntil);
+      this.stmts.insertSecret.run(newHash, id, newPrefix, at);
+      this.stmts.markRotated.run(at, id);
+    })();
+    return this.getKey(id);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Persistence behind one interface. SQLite is the embedded default; PostgreSQL joins for
+ * multi-instance deployments, so every method is async even where SQLite would not need it.
+ */
+
+export interface KeyRecord {
+  id: string;
+  name: string;
+  workspace: string;
+  /** Default provider slug for requests that name none. */
+  provider: string | null;
+  /** Default routing config id. */
+  config: string | null;
+  metadata: Record<string, string>;
+  /** The first characters of the current secret, shown so people can recognise a key. */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  rotated_at: string | null;
+}
+
+export interface NewKey {
+  id: string;
+  name: string;
+  workspace: string;
+  provider: string | null;
+  config: string | null;
+  metadata: Record<string, string>;
+  expires_at: string | null;
+  created_at: string;
+}
+
+/** A secret that authenticates as a key. After rotation the old secret lives on until `valid_until`. */
+export interface SecretMatch {
+  key: KeyRecord;
+  prefix: string;
+  valid_until: string | null;
+}
+
+export interface Store {
+  createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord>;
+  findKeyBySecretHash(hash: string): Promise<SecretMatch | undefined>;
+  getKey(id: string): Promise<KeyRecord | undefined>;
+  listKeys(filter?: { workspace?: string; includeRevoked?: boolean }): Promise<KeyRecord[]>;
+  revokeKey(id: string, at: string): Promise<KeyRecord | undefined>;
+  /** Adds a new secret; every older secret of the key stays valid until `oldValidUntil`. */
+  rotateKey(id: string, newHash: string, newPrefix: string, at: string, oldValidUntil: string): Promise<KeyRecord | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
+import { parseConfigText } from '../../gateway/src/config/load.js';
+import { buildApp } from '../../gateway/src/server/app.js';
+import { closeRuntime, createRuntime, type Runtime } from '../../gateway/src/server/runtime.js';
+
+export interface TestGateway {
+  url: string;
+  adminKey: string;
+  runtime: Runtime;
+  dataDir: string;
+  beginShutdown(): void;
+  admin<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
+  createKey(body?: Record<string, unknown>): Promise<KeyWithSecret>;
+  close(): Promise<void>;
+}
+
+export const ADMIN_KEY = 'gha_test_admin_key_0123456789';
+
+/**
+ * Starts a real gateway on a loopback port from a config object (as it would be written in the
+ * file), with a throw-away data directory.
+ */
+export async function startGateway(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const file = join(dataDir, 'gatehouse.jsonc');
+  const loaded = { file, dir: dataDir, config: parseConfigText(JSON.stringify(config), file) };
+  const runtime = createRuntime(loaded, { dataDir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...env } });
+  const { app, beginShutdown } = await buildApp(runtime, { logLevel: 'silent' });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (addr === null || typeof addr !== 'object') throw new Error('gateway did not bind');
+  const url = `http://127.0.0.1:${addr.port}`;
+
+  const admin = async <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+  };
+
+  return {
+    url,
+    adminKey: ADMIN_KEY,
+    runtime,
+    dataDir,
+    beginShutdown,
+    admin,
+    async createKey(body = {}) {
+      const r = await admin<KeyWithSecret>('POST', '/api/admin/keys', { name: 'test', ...body });
+      if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async close() {
+      await app.close();
+      await closeRuntime(runtime);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A config with one Anthropic provider pointing at an emulator. */
+export function anthropicConfig(emulatorUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    providers: { anthropic: { kind: 'anthropic', api_key: 'env:TEST_ANTHROPIC_KEY', base_url: emulatorUrl } },
+    default_provider: 'anthropic',
+    ...extra,
+  };
+}
