@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +11,8 @@ export interface TestGateway {
   url: string;
   adminKey: string;
   runtime: Runtime;
+  app: FastifyInstance;
   dataDir: string;
-  beginShutdown(): void;
   admin<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
   createKey(body?: Record<string, unknown>): Promise<KeyWithSecret>;
   close(): Promise<void>;
@@ -28,7 +29,7 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
   const file = join(dataDir, 'gatehouse.jsonc');
   const loaded = { file, dir: dataDir, config: parseConfigText(JSON.stringify(config), file) };
   const runtime = createRuntime(loaded, { dataDir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...env } });
-  const { app, beginShutdown } = await buildApp(runtime, { logLevel: 'silent' });
+  const { app, shutdown } = await buildApp(runtime, { logLevel: 'silent' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('gateway did not bind');
@@ -47,8 +48,8 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
     url,
     adminKey: ADMIN_KEY,
     runtime,
+    app,
     dataDir,
-    beginShutdown,
     admin,
     async createKey(body = {}) {
       const r = await admin<KeyWithSecret>('POST', '/api/admin/keys', { name: 'test', ...body });
@@ -56,7 +57,8 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
       return r.body;
     },
     async close() {
-      await app.close();
+      // The same graceful path as `gatehouse serve`, with a short grace for test speed.
+      await shutdown(250);
       await closeRuntime(runtime);
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -63,7 +63,7 @@ export async function runServe(argv: string[]): Promise<number> {
   }
 
   const rt = createRuntime(loaded, { dataDir });
-  const { app, beginShutdown } = await buildApp(rt, { logLevel: values['log-level'] ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
+  const { app, shutdown } = await buildApp(rt, { logLevel: values['log-level'] ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
   await app.listen({ host, port });
   const addr = app.server.address();
   const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -80,11 +80,8 @@ export async function runServe(argv: string[]): Promise<number> {
       return;
     }
     stopping = true;
-    beginShutdown();
     console.error(`gatehouse: ${signal}, draining in-flight requests (up to ${rt.config.server.shutdown_grace_ms / 1000} s)...`);
-    const force = setTimeout(() => app.server.closeAllConnections(), rt.config.server.shutdown_grace_ms);
-    force.unref();
-    await app.close();
+    await shutdown(rt.config.server.shutdown_grace_ms);
     await closeRuntime(rt);
     console.error('gatehouse: stopped.');
   };

@@ -16,8 +16,11 @@ const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace
 
 export interface AppHandle {
   app: FastifyInstance;
-  /** Refuse new requests (503) while in-flight ones finish. */
-  beginShutdown(): void;
+  /**
+   * Graceful stop: new requests get a 503, in-flight ones (long streams included) may finish
+   * for up to `graceMs`, then every connection still open is cut.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 /** Builds the HTTP app; never listens, so tests and the CLI decide where. */
@@ -31,8 +34,9 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     keepAliveTimeout: 65_000,
-    // Streams may run for many minutes; the provider timeouts bound them instead.
-    requestTimeout: 0,
+    // Bounds how long a client may take to *send* its request; responses (long streams) are
+    // bounded by the provider timeouts instead.
+    requestTimeout: 300_000,
     connectionTimeout: 0,
   });
 
@@ -82,8 +86,14 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
 
   return {
     app,
-    beginShutdown: () => {
+    async shutdown(graceMs) {
       closing = true;
+      const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
     },
   };
 }
