@@ -38,7 +38,8 @@ export async function runKeys(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  const target = adminTarget(values.data);
+  // Resolved on first use, so argument mistakes are reported before a missing admin key.
+  const target = () => adminTarget(values.data);
   const print = (human: string, machine: unknown) => console.log(values.json ? JSON.stringify(machine) : human);
 
   switch (sub) {
@@ -52,7 +53,7 @@ export async function runKeys(argv: string[]): Promise<number> {
           throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
         }
       }
-      const k = await adminCall<KeyWithSecret>(target, 'POST', '/api/admin/keys', {
+      const k = await adminCall<KeyWithSecret>(target(), 'POST', '/api/admin/keys', {
         name: values.name,
         workspace: values.workspace,
         provider: values.provider,
@@ -65,21 +66,21 @@ export async function runKeys(argv: string[]): Promise<number> {
     }
     case 'list': {
       const q = values.workspace ? `?workspace=${encodeURIComponent(values.workspace)}` : '';
-      const { data } = await adminCall<{ data: KeyView[] }>(target, 'GET', `/api/admin/keys${q}`);
+      const { data } = await adminCall<{ data: KeyView[] }>(target(), 'GET', `/api/admin/keys${q}`);
       print(data.length ? table(data) : 'No keys yet. Create one with: gatehouse keys create --name NAME', { data });
       return 0;
     }
     case 'revoke': {
       const id = positionals[0];
       if (!id) throw new Error('keys revoke needs a KEY_ID (see gatehouse keys list).');
-      const k = await adminCall<KeyView>(target, 'POST', `/api/admin/keys/${encodeURIComponent(id)}/revoke`, {});
+      const k = await adminCall<KeyView>(target(), 'POST', `/api/admin/keys/${encodeURIComponent(id)}/revoke`, {});
       print(`Revoked key ${k.id} (${k.name}) at ${k.revoked_at}.`, k);
       return 0;
     }
     case 'rotate': {
       const id = positionals[0];
       if (!id) throw new Error('keys rotate needs a KEY_ID (see gatehouse keys list).');
-      const k = await adminCall<KeyWithSecret>(target, 'POST', `/api/admin/keys/${encodeURIComponent(id)}/rotate`, values.grace ? { grace: values.grace } : {});
+      const k = await adminCall<KeyWithSecret>(target(), 'POST', `/api/admin/keys/${encodeURIComponent(id)}/rotate`, values.grace ? { grace: values.grace } : {});
       print(`${showSecret(k, 'Rotated')}\nThe old key keeps working for ${values.grace ?? '24h'}.`, k);
       return 0;
     }

@@ -15,11 +15,14 @@ function banner(rt: Runtime, url: string, dataDir: string, configFile: string): 
   const adminHint = rt.adminKeySource.startsWith('file:')
     ? `generated into ${rt.adminKeySource.slice(5)} (set GATEHOUSE_ADMIN_KEY to choose your own)`
     : `from ${rt.adminKeySource}`;
+  // The hint must work when pasted: name the URL and data directory when they are not the defaults.
+  const env = url === 'http://127.0.0.1:8787' ? '' : `GATEHOUSE_URL=${url} `;
+  const data = dataDir === resolve('.gatehouse') ? '' : ` --data ${dataDir}`;
   lines.push(
     '',
     `Admin key: ${adminHint}`,
     'Create a first key:',
-    `  npx gatehouse keys create --name my-laptop`,
+    `  ${env}npx gatehouse keys create --name my-laptop${rt.adminKeySource.startsWith('file:') ? data : ''}`,
     'Then point Claude Code at the gateway:',
     `  ANTHROPIC_BASE_URL=${url} ANTHROPIC_AUTH_TOKEN=<the key> claude`,
     '',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
+import { jsonSyntaxErrors } from '../wire/json-syntax.js';
 import { ConfigSchema, type GatehouseConfig } from './schema.js';
 
 /** Thrown when the config file cannot be used; `problems` has one line per issue, each with its path. */
@@ -20,11 +21,6 @@ export interface LoadedConfig {
   readonly config: Readonly<GatehouseConfig>;
 }
 
-function lineCol(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-}
-
 function pathOf(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), '') || '(root)';
 }
@@ -36,14 +32,17 @@ export function parseConfigText(text: string, file: string): Readonly<GatehouseC
   if (parseErrors.length > 0) {
     throw new ConfigError(
       file,
-      parseErrors.map((e) => `${lineCol(text, e.offset)}: ${printParseErrorCode(e.error)}`),
+      [...new Set(jsonSyntaxErrors(text, { jsonc: true }).map((e) => `line ${e.line}, column ${e.column}: ${e.what}`))],
     );
   }
   const result = ConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
     throw new ConfigError(
       file,
-      result.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
+      result.error.issues.flatMap((i) =>
+        // Name each unknown key by its own path, so a typo is found where it is.
+        i.code === 'unrecognized_keys' ? i.keys.map((k) => `${pathOf([...i.path, k])}: unknown key (check the spelling)`) : [`${pathOf(i.path)}: ${i.message}`],
+      ),
     );
   }
   return deepFreeze(result.data);

@@ -89,10 +89,14 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
     async shutdown(graceMs) {
       closing = true;
       const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+      // A keep-alive connection whose stream ends during the drain would otherwise stay open
+      // until the grace period is over; close each one as soon as it falls idle.
+      const reap = setInterval(() => app.server.closeIdleConnections(), 50);
       try {
         await app.close();
       } finally {
         clearTimeout(force);
+        clearInterval(reap);
       }
     },
   };

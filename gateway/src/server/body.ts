@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { printParseErrorCode, visit } from 'jsonc-parser';
 import { errors } from '../wire/errors.js';
+import { jsonSyntaxErrors } from '../wire/json-syntax.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,44 +9,10 @@ declare module 'fastify' {
   }
 }
 
-const WORDS: Record<string, string> = {
-  InvalidSymbol: 'unexpected character',
-  InvalidNumberFormat: 'malformed number',
-  PropertyNameExpected: 'a property name in double quotes is expected',
-  ValueExpected: 'a value is expected',
-  ColonExpected: "':' is expected",
-  CommaExpected: "',' is expected",
-  CloseBraceExpected: "'}' is expected",
-  CloseBracketExpected: "']' is expected",
-  EndOfFileExpected: 'unexpected content after the JSON value',
-  InvalidCommentToken: 'comments are not allowed',
-  UnexpectedEndOfComment: 'comments are not allowed',
-  UnexpectedEndOfString: 'a string is not terminated',
-  UnexpectedEndOfNumber: 'a number is cut off',
-  InvalidUnicode: 'invalid \\u escape',
-  InvalidEscapeCharacter: 'invalid escape character',
-  InvalidCharacter: 'a control character inside a string',
-};
-
-/**
- * JSON.parse's messages vary by Node version and often omit the position; a strict second pass
- * with jsonc-parser (only on the failure path) names what is wrong and where.
- */
 function describeJsonError(text: string, e: unknown): string {
-  let first: { code: string; offset: number } | undefined;
-  visit(
-    text,
-    {
-      onError: (error, offset) => {
-        const code = printParseErrorCode(error);
-        first ??= { code: WORDS[code] ?? code, offset };
-      },
-    },
-    { disallowComments: true, allowTrailingComma: false },
-  );
+  const first = jsonSyntaxErrors(text, { jsonc: false })[0];
   if (!first) return e instanceof Error ? e.message : String(e);
-  const before = text.slice(0, first.offset).split('\n');
-  return `${first.code} at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1} (offset ${first.offset})`;
+  return `${first.what} at line ${first.line}, column ${first.column} (offset ${first.offset})`;
 }
 
 /** JSON bodies are parsed once for governance and kept as bytes for forwarding. */
