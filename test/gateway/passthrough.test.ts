@@ -143,7 +143,7 @@ describe('byte-level pass-through', () => {
     expect(res.status).toBe(200);
     const seen = emu.requests[0]!;
     expect(seen.body.toString()).toBe(body);
-    expect(seen.url).toBe('/v1/messages');
+    expect(seen.url).toBe('/v1/messages?beta=true');
     expect(seen.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14,some-future-beta-2027-01-01');
     expect(seen.headers['x-claude-code-session-id']).toBe('sess-123');
     expect(seen.headers['x-app']).toBe('cli');

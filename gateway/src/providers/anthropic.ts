@@ -28,7 +28,7 @@ export function anthropicProvider(
     prepare(call: InboundCall): UpstreamRequest {
       return {
         origin: base.origin,
-        path: prefix + PATHS[call.op],
+        path: prefix + PATHS[call.op] + call.query,
         method: 'POST',
         headers: { ...call.headers, 'x-api-key': key },
         body: call.body,

@@ -15,6 +15,8 @@ export interface InboundCall {
   op: Operation;
   /** End-to-end headers of the client, already stripped of credentials and hop-by-hop headers. */
   headers: Record<string, string>;
+  /** The query string as received, with its `?` (e.g. Claude Code's `?beta=true`), or ''. */
+  query: string;
   /** The body bytes exactly as received. */
   body: Buffer;
   json: Record<string, unknown>;

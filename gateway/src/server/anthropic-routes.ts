@@ -10,7 +10,7 @@ import type { Runtime } from './runtime.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The Anthropic Messages surface. Paths match exactly; the query (`?beta=true`) is ignored. */
+/** The Anthropic Messages surface. Routes match on the path alone; the query goes to the provider as sent. */
 export function anthropicRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.addHook('onRequest', keyAuth(rt));
@@ -18,7 +18,9 @@ export function anthropicRoutes(rt: Runtime) {
     const call = (op: Operation) => async (req: FastifyRequest, reply: FastifyReply) => {
       if (!isObject(req.body) || req.rawBody === undefined) throw errors.bodyNotObject();
       const provider = pickProvider(rt.providers, req.headers['x-portkey-provider'], req.gatehouseKey, rt.config.default_provider);
-      const upstream = provider.prepare({ op, headers: forwardableRequestHeaders(req.headers), body: req.rawBody, json: req.body });
+      const q = req.url.indexOf('?');
+      const query = q < 0 ? '' : req.url.slice(q);
+      const upstream = provider.prepare({ op, headers: forwardableRequestHeaders(req.headers), query, body: req.rawBody, json: req.body });
       const outcome = await forward(upstream, reply.raw, {
         requestId: req.id,
         slug: provider.slug,
