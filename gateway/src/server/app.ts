@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminKeyRoutes } from '../api/admin-keys.js';
+import { openApiDocument } from '../api/openapi.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
 import { renderError, toGatewayError } from '../wire/render-error.js';
@@ -73,6 +74,8 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   app.get('/', async () => ({ name: 'gatehouse', version: VERSION }));
   app.get('/api/hello', async () => ({ ok: true }));
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const openapi = JSON.stringify(openApiDocument());
+  app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
   app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));
 
   await app.register(anthropicRoutes(rt));
