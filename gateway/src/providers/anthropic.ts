@@ -31,7 +31,7 @@ export function anthropicProvider(
         path: prefix + PATHS[call.op] + call.query,
         method: 'POST',
         headers: { ...call.headers, 'x-api-key': key },
-        body: call.body,
+        body: call.body.raw,
       };
     },
   };

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestBody } from '../wire/request-body.js';
 
 /** What a provider adapter turns an Anthropic-shaped call into. */
 export interface UpstreamRequest {
@@ -17,9 +18,8 @@ export interface InboundCall {
   headers: Record<string, string>;
   /** The query string as received, with its `?` (e.g. Claude Code's `?beta=true`), or ''. */
   query: string;
-  /** The body bytes exactly as received. */
-  body: Buffer;
-  json: Record<string, unknown>;
+  /** The body exactly as received, with its top-level fields at hand. */
+  body: RequestBody;
 }
 
 export interface Provider {

@@ -5,22 +5,23 @@ import { forwardableRequestHeaders } from '../proxy/headers.js';
 import { forward } from '../proxy/forward.js';
 import { pickProvider, providersForKey } from '../routing/pick-provider.js';
 import { errors } from '../wire/errors.js';
+import { RequestBody } from '../wire/request-body.js';
 import { keyAuth } from './auth.js';
+import { registerMessageBody } from './body.js';
 import type { Runtime } from './runtime.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The Anthropic Messages surface. Routes match on the path alone; the query goes to the provider as sent. */
 export function anthropicRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.addHook('onRequest', keyAuth(rt));
+    registerMessageBody(app, Math.round(rt.config.server.body_limit_mb * 1024 * 1024));
 
     const call = (op: Operation) => async (req: FastifyRequest, reply: FastifyReply) => {
-      if (!isObject(req.body) || req.rawBody === undefined) throw errors.bodyNotObject();
+      if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
       const provider = pickProvider(rt.providers, req.headers['x-portkey-provider'], req.gatehouseKey, rt.config.default_provider);
       const q = req.url.indexOf('?');
       const query = q < 0 ? '' : req.url.slice(q);
-      const upstream = provider.prepare({ op, headers: forwardableRequestHeaders(req.headers), query, body: req.rawBody, json: req.body });
+      const upstream = provider.prepare({ op, headers: forwardableRequestHeaders(req.headers), query, body: req.body });
       const outcome = await forward(upstream, reply.raw, {
         requestId: req.id,
         slug: provider.slug,

@@ -1,0 +1,48 @@
+import { scanJson, type Member } from './json-scan.js';
+
+const QUOTE = 0x22;
+
+/**
+ * A Messages API request body: the bytes as received (forwarded untouched) and cheap access to
+ * its top-level fields. The full parse happens only if a feature asks for it.
+ */
+export class RequestBody {
+  #json: Record<string, unknown> | undefined;
+
+  private constructor(
+    readonly raw: Buffer,
+    readonly members: ReadonlyMap<string, Member>,
+  ) {}
+
+  static scan(raw: Buffer): RequestBody | { offset: number; what: string } {
+    const r = scanJson(raw);
+    return r.ok ? new RequestBody(raw, r.members) : r;
+  }
+
+  /** The top-level member's JSON text, or undefined. */
+  text(name: string): string | undefined {
+    const m = this.members.get(name);
+    return m && this.raw.toString('utf8', m.start, m.end);
+  }
+
+  string(name: string): string | undefined {
+    const m = this.members.get(name);
+    return m?.lead === QUOTE ? (JSON.parse(this.raw.toString('utf8', m.start, m.end)) as string) : undefined;
+  }
+
+  number(name: string): number | undefined {
+    const v = this.members.get(name) && Number(this.text(name));
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  }
+
+  boolean(name: string): boolean | undefined {
+    const t = this.members.has(name) ? this.text(name) : undefined;
+    return t === 'true' ? true : t === 'false' ? false : undefined;
+  }
+
+  /** The whole body parsed (once). */
+  json(): Record<string, unknown> {
+    this.#json ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
+    return this.#json;
+  }
+}
