@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS preloads (node --require).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The CLI and scripts talk to people on stdout.
     files: ['gateway/src/cli/**', 'bench/**', 'gateway/*.mjs'],
     rules: { 'no-console': 'off' },

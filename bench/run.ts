@@ -1,0 +1,99 @@
+// `npm run bench [-- --quick] [-- --systems a,b]`: every scenario against every system, in one
+// run, on loopback. The system under test is pinned to CPU 1; the load generator and the
+// upstream share CPU 0, so load generation never takes the system's CPU.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { CLAUDE_CODE_HEADERS } from './bodies.js';
+import type { LoadResult, LoadSpec } from './loadgen.js';
+import { cpuMs, memoryMb, startPinned } from './procs.js';
+import { renderMarkdown, type Report, type SystemResult } from './report.js';
+import { scenarios, type Scenario } from './scenarios.js';
+import { bareProxy, direct, gatehouse, portkey, type System, type SystemName } from './systems.js';
+
+const LOAD_CPU = 0;
+const BENCH = join(import.meta.dirname, 'bench.mjs');
+const OUT = join(import.meta.dirname, '..', 'results');
+
+function runLoadgen(spec: LoadSpec, dir: string): Promise<LoadResult> {
+  const file = join(dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(spec));
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', String(LOAD_CPU), process.execPath, BENCH, 'loadgen', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`loadgen exited ${code}: ${out}`))));
+  });
+}
+
+const STARTERS: Record<Exclude<SystemName, 'direct'>, (upstream: string) => Promise<System>> = { 'bare-proxy': bareProxy, gatehouse, portkey };
+
+async function measure(sc: Scenario, sys: System, bodyFile: string, dir: string, quick: boolean): Promise<SystemResult> {
+  const seconds = quick ? 2 : 10;
+  const base = { url: sys.url, path: '/v1/messages', headers: { ...CLAUDE_CODE_HEADERS, ...sys.headers }, bodyFile };
+  const result: SystemResult = { system: sys.name, version: sys.version, rates: {} };
+  if (sc.saturate) {
+    await runLoadgen({ ...base, mode: 'saturate', connections: sc.saturate.connections, durationMs: quick ? 500 : 2_000 }, dir); // warm-up
+    const before = cpuMs(sys.pid);
+    const sat = await runLoadgen({ ...base, mode: 'saturate', connections: sc.saturate.connections, durationMs: seconds * 1000 }, dir);
+    result.saturation = sat;
+    result.cpuMsPerRequest = sat.completed > 0 ? (cpuMs(sys.pid) - before) / sat.completed : NaN;
+    result.cpuShare = (cpuMs(sys.pid) - before) / (sat.seconds * 1000);
+  }
+  for (const rate of sc.rates) {
+    result.rates[rate] = await runLoadgen({ ...base, mode: 'rate', rate, connections: Math.min(1024, rate), durationMs: seconds * 1000 }, dir);
+  }
+  if (sc.hold) {
+    result.hold = await runLoadgen({ ...base, mode: 'hold', streams: sc.hold.streams, connections: sc.hold.streams, durationMs: 0, probePath: sys.probePath, probeHeaders: sys.headers }, dir);
+  }
+  result.peakRssMb = memoryMb(sys.pid).peak;
+  return result;
+}
+
+export async function runBench(argv: string[]): Promise<void> {
+  const quick = argv.includes('--quick');
+  const only = argv.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
+  const onlyScenarios = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
+  const systems: SystemName[] = (['direct', 'bare-proxy', 'gatehouse', 'portkey'] as const).filter((s) => !only || only.includes(s));
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-run-'));
+  const report: Report = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim() },
+    pinning: `system under test on CPU 1; load generator and upstream on CPU ${LOAD_CPU} (taskset)`,
+    scenarios: [],
+  };
+  try {
+    for (const sc of scenarios(quick).filter((s) => !onlyScenarios || onlyScenarios.includes(s.id))) {
+      const bodyFile = join(dir, `body-${sc.id}.json`);
+      writeFileSync(bodyFile, sc.body());
+      const { proc: up, match } = await startPinned(LOAD_CPU, process.execPath, [BENCH, 'upstream', '--reply', sc.reply, '--pace', String(sc.paceMs)], process.env, /"port":(\d+)/);
+      const upstreamUrl = `http://127.0.0.1:${match[1]}`;
+      const results: SystemResult[] = [];
+      try {
+        for (const name of systems) {
+          const sys = name === 'direct' ? direct(upstreamUrl, up.pid) : await STARTERS[name](upstreamUrl);
+          try {
+            console.error(`bench: ${sc.id} ${name}...`);
+            results.push(await measure(sc, sys, bodyFile, dir, quick));
+            console.error(`bench: ${sc.id} ${name} done`);
+          } finally {
+            await sys.stop();
+          }
+        }
+      } finally {
+        await up.stop();
+      }
+      report.scenarios.push({ id: sc.id, title: sc.title, requestBytes: readFileSync(bodyFile).length, results });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(OUT, { recursive: true });
+  const stamp = report.date.slice(0, 10) + (quick ? '-quick' : '');
+  writeFileSync(join(OUT, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  const md = renderMarkdown(report);
+  if (!quick) writeFileSync(join(import.meta.dirname, '..', 'RESULTS.md'), md);
+  console.log(md);
+}

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPinned, type Proc } from './procs.js';
+
+/** A system under test: where to send the load, with which extra headers, and its process. */
+export interface System {
+  name: SystemName;
+  url: string;
+  /** The process whose CPU and memory are measured. */
+  pid: number;
+  headers: Record<string, string>;
+  probePath: string;
+  version: string;
+  stop(): Promise<void>;
+}
+
+export type SystemName = 'direct' | 'bare-proxy' | 'gatehouse' | 'portkey';
+
+const SYSTEM_CPU = 1;
+const BENCH = join(import.meta.dirname, 'bench.mjs');
+const ROOT = join(import.meta.dirname, '..', '..');
+const require = createRequire(import.meta.url);
+const version = (pkg: string): string => (require(`${pkg}/package.json`) as { version: string }).version;
+const UPSTREAM_KEY = 'sk-ant-bench-upstream';
+
+export function direct(upstreamUrl: string, upstreamPid: number): System {
+  return { name: 'direct', url: upstreamUrl, pid: upstreamPid, headers: { 'x-api-key': UPSTREAM_KEY }, probePath: '/', version: '-', stop: async () => undefined };
+}
+
+export async function bareProxy(upstreamUrl: string): Promise<System> {
+  const { proc, match } = await startPinned(SYSTEM_CPU, process.execPath, [BENCH, 'bare-proxy', '--upstream', upstreamUrl], process.env, /"port":(\d+)/);
+  return { name: 'bare-proxy', url: `http://127.0.0.1:${match[1]}`, pid: proc.pid, headers: { 'x-api-key': UPSTREAM_KEY }, probePath: '/', version: `undici ${version('undici')}`, stop: () => proc.stop() };
+}
+
+/** Gatehouse with every governance feature that exists switched on (the list grows with the product). */
+export async function gatehouse(upstreamUrl: string): Promise<System> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const config = join(dir, 'gatehouse.jsonc');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      server: { cors: { origins: ['https://pivot.claude.ai'] } },
+      providers: { anthropic: { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl } },
+      default_provider: 'anthropic',
+      workspaces: { bench: { name: 'Benchmark' } },
+    }),
+  );
+  const admin = 'gha_bench_admin_key';
+  const env = { ...process.env, GATEHOUSE_ADMIN_KEY: admin, BENCH_UPSTREAM_KEY: UPSTREAM_KEY, GATEHOUSE_LOG_LEVEL: 'warn' };
+  let proc: Proc;
+  let match: RegExpMatchArray;
+  try {
+    ({ proc, match } = await startPinned(SYSTEM_CPU, process.execPath, [join(ROOT, 'gateway/bin/gatehouse.js'), 'serve', '--config', config, '--port', '0', '--data', dir], env, /listening on (http:\/\/\S+)/));
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const url = match[1]!;
+  const res = await fetch(`${url}/api/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', workspace: 'bench', metadata: { team: 'bench', env: 'bench' } }),
+  });
+  const { key } = (await res.json()) as { key: string };
+  return {
+    name: 'gatehouse',
+    url,
+    pid: proc.pid,
+    headers: { authorization: `Bearer ${key}`, 'x-portkey-metadata': '{"user":"bench@example.com"}' },
+    probePath: '/healthz',
+    version: (require(join(ROOT, 'gateway/package.json')) as { version: string }).version,
+    stop: async () => {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Portkey's open-source gateway (pinned in package.json), routed to the same upstream through
+ * its documented headers: provider `anthropic` with a custom host.
+ */
+export async function portkey(upstreamUrl: string): Promise<System> {
+  const port = await freePort();
+  const entry = require.resolve('@portkey-ai/gateway/build/start-server.js');
+  const { proc } = await startPinned(
+    SYSTEM_CPU,
+    process.execPath,
+    ['--require', join(ROOT, 'bench/portkey-loopback.cjs'), entry, `--port=${port}`, '--headless'],
+    { ...process.env, NODE_ENV: 'production' },
+    /Ready for connections/,
+  );
+  return {
+    name: 'portkey',
+    url: `http://127.0.0.1:${port}`,
+    pid: proc.pid,
+    headers: { 'x-api-key': UPSTREAM_KEY, 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': `${upstreamUrl}/v1` },
+    probePath: '/',
+    version: version('@portkey-ai/gateway'),
+    stop: () => proc.stop(),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
