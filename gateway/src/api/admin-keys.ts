@@ -44,6 +44,8 @@ export function adminKeyRoutes(rt: Runtime) {
         hashSecret(secret),
         visiblePrefix(secret),
       );
+      // A key created just now may have been tried (and cached as unknown) a moment ago.
+      rt.keys.clear();
       const out: KeyWithSecret = { ...keyView(record), key: secret };
       return reply.code(201).send(out);
     });
@@ -62,6 +64,7 @@ export function adminKeyRoutes(rt: Runtime) {
 
     app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (req) => {
       const k = await rt.store.revokeKey(req.params.id, new Date().toISOString());
+      rt.keys.clear();
       if (!k) throw errors.adminNotFound(`Key ${req.params.id}`);
       return keyView(k);
     });
@@ -75,6 +78,7 @@ export function adminKeyRoutes(rt: Runtime) {
       const now = new Date();
       const secret = newKeySecret();
       const k = await rt.store.rotateKey(existing.id, hashSecret(secret), visiblePrefix(secret), now.toISOString(), new Date(now.getTime() + grace).toISOString());
+      rt.keys.clear();
       if (!k) throw errors.adminNotFound(`Key ${req.params.id}`);
       const out: KeyWithSecret = { ...keyView(k), key: secret };
       return out;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { authenticateKey, secretsEqual } from '../governance/keys.js';
+import { authenticateKey, hashesEqual, hashSecret } from '../governance/keys.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
 import type { Runtime } from './runtime.js';
@@ -25,14 +25,15 @@ export function keyAuth(rt: Runtime) {
   return async function authenticate(req: FastifyRequest): Promise<void> {
     const secret = presentedSecret(req);
     if (secret === undefined) throw errors.missingKey();
-    if (secretsEqual(secret, rt.adminKey)) throw errors.adminKeyOnModelRoute();
-    req.gatehouseKey = await authenticateKey(rt.store, secret);
+    const hash = hashSecret(secret);
+    if (hashesEqual(hash, rt.adminKeyHash)) throw errors.adminKeyOnModelRoute();
+    req.gatehouseKey = await authenticateKey(rt.keys, secret, hash);
   };
 }
 
 export function adminAuth(rt: Runtime) {
   return async function authenticateAdmin(req: FastifyRequest): Promise<void> {
     const secret = presentedSecret(req);
-    if (secret === undefined || !secretsEqual(secret, rt.adminKey)) throw errors.notAdmin();
+    if (secret === undefined || !hashesEqual(hashSecret(secret), rt.adminKeyHash)) throw errors.notAdmin();
   };
 }

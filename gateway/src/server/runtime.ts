@@ -5,7 +5,8 @@ import type { LoadedConfig } from '../config/load.js';
 import type { GatehouseConfig } from '../config/schema.js';
 import { resolveSecret } from '../config/secrets.js';
 import { CATALOG_IDS } from '../governance/model-catalog.js';
-import { newKeySecret } from '../governance/keys.js';
+import { KeyCache } from '../governance/key-cache.js';
+import { hashSecret, newKeySecret } from '../governance/keys.js';
 import { anthropicProvider } from '../providers/anthropic.js';
 import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
@@ -17,8 +18,11 @@ export interface Runtime {
   readonly config: Readonly<GatehouseConfig>;
   readonly providers: ReadonlyMap<string, Provider>;
   readonly store: Store;
+  /** Key lookups for the request path; admin changes clear it. */
+  readonly keys: KeyCache;
   readonly agent: Agent;
-  readonly adminKey: string;
+  /** SHA-256 of the admin key; the key itself is not kept. */
+  readonly adminKeyHash: string;
   /** Where the admin key came from, for the start-up message (never the key itself). */
   readonly adminKeySource: string;
   readonly workspaces: ReadonlySet<string>;
@@ -67,8 +71,9 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     config: loaded.config,
     providers: buildProviders(loaded, env),
     store,
+    keys: new KeyCache(store),
     agent: createAgent(loaded.config.server.timeouts),
-    adminKey: admin.key,
+    adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
     workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
   };

@@ -13,5 +13,10 @@ export function base62(length: number): string {
   return out;
 }
 
+// Request ids only need to be unique, not secret: a random per-process prefix and a counter
+// avoid drawing random bytes on every request.
+const PROCESS_PREFIX = base62(10);
+let counter = 0;
+
 /** Same shape as Anthropic's ids (`req_…`) so log tooling that expects them keeps working. */
-export const newRequestId = (): string => `req_gh${base62(22)}`;
+export const newRequestId = (): string => `req_gh${PROCESS_PREFIX}${(counter++).toString(36).padStart(8, '0')}`;
