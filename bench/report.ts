@@ -19,6 +19,8 @@ export interface Report {
   quick: boolean;
   machine: { cpu: string; cores: number; memoryGb: number; node: string; kernel: string };
   pinning: string;
+  /** How each run was driven, and what each system had switched on. */
+  method: string[];
   scenarios: Array<{ id: string; title: string; requestBytes: number; results: SystemResult[] }>;
 }
 
@@ -68,6 +70,10 @@ export function renderMarkdown(r: Report): string {
     '',
     `Run ${r.date} on ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}.`,
     `Pinning: ${r.pinning}. All traffic on loopback. Produced by \`npm run bench\`; raw figures in \`bench/results/\`.`,
+    '',
+    '## Method',
+    '',
+    ...r.method.map((m) => `- ${m}`),
     '',
     '## Targets',
     '',
