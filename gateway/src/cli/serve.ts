@@ -10,7 +10,7 @@ function banner(rt: Runtime, url: string, dataDir: string, configFile: string): 
   const lines = [`Gatehouse ${VERSION} listening on ${url}`, `  config: ${configFile}`, `  data:   ${dataDir} (SQLite)`, '', 'Providers:'];
   if (rt.providers.size === 0) lines.push('  (none configured: add one under "providers" in the config file)');
   for (const p of rt.providers.values()) {
-    lines.push(`  @${p.slug.padEnd(14)} ${p.kind.padEnd(10)} ${p.origin}  ${p.unavailable ? `NOT READY: ${p.unavailable}` : 'ready'}`);
+    lines.push(`  @${p.slug.padEnd(14)} ${p.kind.padEnd(10)} ${p.origin}  ${p.unavailable ? `NOT READY: ${p.unavailable}` : `ready (${p.credentials})`}`);
   }
   const adminHint = rt.adminKeySource.startsWith('file:')
     ? `generated into ${rt.adminKeySource.slice(5)} (set GATEHOUSE_ADMIN_KEY to choose your own)`

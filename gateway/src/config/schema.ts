@@ -17,18 +17,63 @@ const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'use lowe
 
 const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
+/**
+ * The models a provider offers (what `/v1/models` lists): a list of Anthropic ids, or a map from
+ * Anthropic id to the provider's own id (a Bedrock inference profile or ARN, a Vertex id).
+ */
+const Models = z.union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string().min(1))]).optional();
+
 const AnthropicProvider = z
   .object({
     kind: z.literal('anthropic'),
     api_key: SecretRef.optional(),
     base_url: HttpUrl.default('https://api.anthropic.com'),
-    /** Model ids this provider offers; `/v1/models` lists these. Defaults to the built-in catalogue. */
-    models: z.array(z.string().min(1)).optional(),
+    models: Models,
   })
   .strict();
 
-export const ProviderSchema = z.discriminatedUnion('kind', [AnthropicProvider], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be one of: "anthropic"' : undefined),
+const Ms = z.number().int().positive();
+
+const BedrockProvider = z
+  .object({
+    kind: z.literal('bedrock'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'an AWS region such as "us-east-1"' }),
+    /** For tests and VPC endpoints; defaults to https://bedrock-runtime.<region>.amazonaws.com. */
+    base_url: HttpUrl.optional(),
+    access_key_id: SecretRef.optional(),
+    secret_access_key: SecretRef.optional(),
+    session_token: SecretRef.optional(),
+    /** A Bedrock API key, sent as a bearer token instead of SigV4. */
+    api_key: SecretRef.optional(),
+    /** Cross-region inference profile put before model ids; defaults from the region (us-* → us). */
+    inference_profile: z.enum(['us', 'eu', 'apac', 'jp', 'au', 'global', 'none']).optional(),
+    /** Bedrock sends no pings; the gateway sends one when the stream has been silent this long. */
+    ping_interval_ms: Ms.default(10_000),
+    models: Models,
+  })
+  .strict()
+  .refine((p) => (p.access_key_id === undefined) === (p.secret_access_key === undefined), {
+    message: 'give access_key_id and secret_access_key together (or neither, for the default AWS credential chain)',
+    path: ['secret_access_key'],
+  });
+
+const VertexProvider = z
+  .object({
+    kind: z.literal('vertex'),
+    project: z.string().min(1),
+    region: z.string().min(1),
+    /** Replaces the whole base including /v1; defaults by region (global, us, eu, or regional). */
+    base_url: HttpUrl.optional(),
+    /** OAuth token endpoint for the service account; defaults to Google's. */
+    token_url: HttpUrl.optional(),
+    /** The service-account JSON (its content); without it, application default credentials. */
+    service_account: SecretRef.optional(),
+    models: Models,
+  })
+  .strict();
+
+export const ProviderSchema = z.discriminatedUnion('kind', [AnthropicProvider, BedrockProvider, VertexProvider], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'kind must be one of: "anthropic", "bedrock", "vertex"' : undefined),
 });
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
@@ -49,8 +94,6 @@ const WorkspaceSchema = z
     description: z.string().optional(),
   })
   .strict();
-
-const Ms = z.number().int().positive();
 
 export const ServerSchema = z
   .object({

@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config/schema.js';
 import type { Resolved } from '../config/secrets.js';
+import { listedModels } from './model-map.js';
 import type { InboundCall, Provider, UpstreamRequest } from './types.js';
 
 const PATHS = { messages: '/v1/messages', count_tokens: '/v1/messages/count_tokens' } as const;
@@ -23,9 +24,10 @@ export function anthropicProvider(
     slug,
     kind: 'anthropic',
     unavailable,
-    models: cfg.models ?? defaultModels,
+    models: listedModels(cfg.models, defaultModels),
     origin: base.origin,
-    prepare(call: InboundCall): UpstreamRequest {
+    credentials: cfg.api_key ? `api_key from ${cfg.api_key}` : 'none',
+    async prepare(call: InboundCall): Promise<UpstreamRequest> {
       return {
         origin: base.origin,
         path: prefix + PATHS[call.op] + call.query,

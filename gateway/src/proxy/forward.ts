@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { UpstreamRequest } from '../providers/types.js';
+import type { AdaptedAnswer, UpstreamRequest } from '../providers/types.js';
 import { renderSseError } from '../wire/render-error.js';
 import type { GatewayError } from '../wire/errors.js';
 import { relayableResponseHeaders } from './headers.js';
@@ -48,14 +48,25 @@ export async function forward(up: UpstreamRequest, res: ServerResponse, ctx: For
       if (ac.signal.aborted) return { kind: 'client_gone', status: undefined };
       throw classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, false);
     }
-    const { statusCode, body } = answer;
+    let adapted: AdaptedAnswer;
+    try {
+      adapted = up.adapt
+        ? await up.adapt(answer)
+        : { status: answer.statusCode, headers: answer.headers, body: answer.body, sse: String(answer.headers['content-type'] ?? '').startsWith('text/event-stream') };
+    } catch (e) {
+      answer.body.destroy();
+      if (ac.signal.aborted) return { kind: 'client_gone', status: answer.statusCode };
+      throw classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, false);
+    }
+    const { status: statusCode, body } = adapted;
     if (ac.signal.aborted) {
-      body.destroy();
+      answer.body.destroy();
       return { kind: 'client_gone', status: statusCode };
     }
 
-    const headers: OutgoingHttpHeaders = { ...ctx.takeOver(), ...relayableResponseHeaders(answer.headers) };
+    const headers: OutgoingHttpHeaders = { ...ctx.takeOver(), ...relayableResponseHeaders(adapted.headers) };
     headers['request-id'] ??= ctx.requestId;
+    if (up.dropped?.length) headers['x-gatehouse-dropped'] = up.dropped.join(',');
     ctx.observer?.onResponse?.(statusCode, headers);
     res.writeHead(statusCode, headers);
     // Send the status line now: a client's first-byte timer should see the provider's answer start.
@@ -70,11 +81,11 @@ export async function forward(up: UpstreamRequest, res: ServerResponse, ctx: For
       return { kind: 'completed', status: statusCode };
     } catch (e) {
       if (ac.signal.aborted || res.destroyed) {
-        body.destroy();
+        answer.body.destroy();
         return { kind: 'client_gone', status: statusCode };
       }
       const error = classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, true);
-      if (String(answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      if (adapted.sse) {
         res.end(renderSseError(error, ctx.requestId));
       } else {
         // A JSON body cut in half cannot be repaired; closing the socket makes the client see it.

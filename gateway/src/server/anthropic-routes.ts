@@ -21,7 +21,7 @@ export function anthropicRoutes(rt: Runtime) {
       const provider = pickProvider(rt.providers, req.headers['x-portkey-provider'], req.gatehouseKey, rt.config.default_provider);
       const q = req.url.indexOf('?');
       const query = q < 0 ? '' : req.url.slice(q);
-      const upstream = provider.prepare({ op, headers: forwardableRequestHeaders(req.headers), query, body: req.body });
+      const upstream = await provider.prepare({ op, requestId: req.id, headers: forwardableRequestHeaders(req.headers), query, body: req.body });
       const outcome = await forward(upstream, reply.raw, {
         requestId: req.id,
         slug: provider.slug,

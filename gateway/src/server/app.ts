@@ -13,7 +13,7 @@ import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
 // Headers browser clients must be able to read from responses.
-const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace-id', 'x-portkey-cache-status', 'x-portkey-last-used-option-index', 'x-portkey-retry-attempt-count'];
+const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace-id', 'x-portkey-cache-status', 'x-portkey-last-used-option-index', 'x-portkey-retry-attempt-count', 'x-gatehouse-dropped'];
 
 export interface AppHandle {
   app: FastifyInstance;

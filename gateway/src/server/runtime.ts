@@ -8,6 +8,9 @@ import { CATALOG_IDS } from '../governance/model-catalog.js';
 import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
 import { anthropicProvider } from '../providers/anthropic.js';
+import { bedrockProvider, type BedrockAuth } from '../providers/bedrock.js';
+import { vertexProvider, type VertexAuth } from '../providers/vertex.js';
+import type { ProviderConfig } from '../config/schema.js';
 import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -33,12 +36,46 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+function bedrockAuth(cfg: Extract<ProviderConfig, { kind: 'bedrock' }>, dir: string, env: NodeJS.ProcessEnv): BedrockAuth {
+  if (cfg.api_key !== undefined) {
+    const key = resolveSecret(cfg.api_key, dir, env);
+    return key.ok ? { kind: 'api_key', apiKey: key.value } : { kind: 'missing', missing: key.missing };
+  }
+  if (cfg.access_key_id !== undefined && cfg.secret_access_key !== undefined) {
+    const id = resolveSecret(cfg.access_key_id, dir, env);
+    const secret = resolveSecret(cfg.secret_access_key, dir, env);
+    const token = cfg.session_token === undefined ? undefined : resolveSecret(cfg.session_token, dir, env);
+    for (const r of [id, secret, token]) if (r && !r.ok) return { kind: 'missing', missing: r.missing };
+    return { kind: 'static', credentials: { accessKeyId: id.ok ? id.value : '', secretAccessKey: secret.ok ? secret.value : '', ...(token?.ok ? { sessionToken: token.value } : {}) } };
+  }
+  return { kind: 'default_chain' };
+}
+
+function vertexAuth(cfg: Extract<ProviderConfig, { kind: 'vertex' }>, dir: string, env: NodeJS.ProcessEnv): VertexAuth {
+  if (cfg.service_account === undefined) return { kind: 'adc' };
+  const r = resolveSecret(cfg.service_account, dir, env);
+  if (!r.ok) return { kind: 'missing', missing: r.missing };
+  try {
+    const sa = JSON.parse(r.value) as { client_email?: unknown; private_key?: unknown };
+    if (typeof sa.client_email === 'string' && typeof sa.private_key === 'string') return { kind: 'service_account', json: r.value };
+  } catch {
+    // Reported below.
+  }
+  return { kind: 'missing', missing: `service_account (${cfg.service_account}) is not a service-account JSON with client_email and private_key.` };
+}
+
 function buildProviders(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Map<string, Provider> {
   const out = new Map<string, Provider>();
   for (const [slug, cfg] of Object.entries(loaded.config.providers)) {
     switch (cfg.kind) {
       case 'anthropic':
         out.set(slug, anthropicProvider(slug, cfg, cfg.api_key === undefined ? undefined : resolveSecret(cfg.api_key, loaded.dir, env), CATALOG_IDS));
+        break;
+      case 'bedrock':
+        out.set(slug, bedrockProvider(slug, cfg, bedrockAuth(cfg, loaded.dir, env)));
+        break;
+      case 'vertex':
+        out.set(slug, vertexProvider(slug, cfg, vertexAuth(cfg, loaded.dir, env)));
         break;
     }
   }

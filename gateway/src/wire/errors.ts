@@ -133,6 +133,13 @@ export const errors = {
     false,
   ),
   modelNotFound: make('model_not_found', 404, 'not_found_error', (id: string) => `Model ${id} is not available to this key.`, false),
+  modelNotOnProvider: make(
+    'model_not_on_provider',
+    404,
+    'not_found_error',
+    (id: string, slug: string, known: string[]) => `Model ${id} is not available on provider @${slug}. It serves: ${known.join(', ') || '(none)'}.`,
+    false,
+  ),
 
   // --- admin API
   adminNotFound: make('not_found', 404, 'not_found_error', (what: string) => `${what} was not found.`, false),
@@ -143,6 +150,13 @@ export const errors = {
     500,
     'api_error',
     (slug: string, detail: string) => `Provider @${slug} has no credentials: ${detail} Restart the gateway after setting it.`,
+    false,
+  ),
+  providerCredentialsRejected: make(
+    'provider_credentials_rejected',
+    502,
+    'api_error',
+    (slug: string, detail: string) => `Provider @${slug} refused the gateway's own credentials: ${detail} The gateway admin must fix them.`,
     false,
   ),
   upstreamUnreachable: (slug: string, origin: string, reason: string, cause?: unknown) =>

@@ -14,6 +14,8 @@
  */
 
 export interface Member {
+  /** Where the member's key (its opening quote) starts. */
+  keyStart: number;
   start: number;
   end: number;
   /** The first byte of the value: `"`, `{`, `[`, `t`, `f`, `n` or a number's first character. */
@@ -149,7 +151,7 @@ export function scanJson(buf: Buffer, maxDepth = 1000): ScanResult {
         const start = i;
         const lead = buf[i] ?? -1;
         value(1);
-        members.set(key, { start, end: i, lead });
+        members.set(key, { keyStart, start, end: i, lead });
         ws();
         if (buf[i] === 0x2c) {
           i++;

@@ -40,6 +40,21 @@ export class RequestBody {
     return t === 'true' ? true : t === 'false' ? false : undefined;
   }
 
+  /**
+   * A new body with some top-level members removed and others set, spliced on the bytes so
+   * everything else (order, spacing, unknown fields) stays exactly as the client sent it.
+   */
+  edit(remove: readonly string[], set: Readonly<Record<string, unknown>> = {}): Buffer {
+    const drop = new Set([...remove, ...Object.keys(set)]);
+    const parts: Buffer[] = [];
+    for (const [name, m] of this.members) if (!drop.has(name)) parts.push(this.raw.subarray(m.keyStart, m.end));
+    for (const [name, value] of Object.entries(set)) parts.push(Buffer.from(`${JSON.stringify(name)}:${JSON.stringify(value)}`));
+    const out: Buffer[] = [Buffer.from('{')];
+    parts.forEach((p, i) => out.push(...(i ? [Buffer.from(','), p] : [p])));
+    out.push(Buffer.from('}'));
+    return Buffer.concat(out);
+  }
+
   /** The whole body parsed (once). */
   json(): Record<string, unknown> {
     this.#json ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
