@@ -72,3 +72,20 @@ describe('scanJson', () => {
     expect(scanJson(Buffer.from(deep))).toMatchObject({ ok: false, what: 'nesting is too deep' });
   });
 });
+
+describe('RequestBody.edit', () => {
+  it('removes and sets top-level members, keeping every other byte as sent', () => {
+    const raw = '{ "model" : "claude-opus-5-5",\n  "messages":[{"role":"user","content":"hi"}], "stream":true, "x-unknown": {"keep": [1, 2]} }';
+    const body = RequestBody.scan(Buffer.from(raw));
+    if (!(body instanceof RequestBody)) throw new Error('scan failed');
+    const out = body.edit(['model', 'stream'], { anthropic_version: 'bedrock-2023-05-31', anthropic_beta: ['a', 'b'] }).toString();
+    expect(out).toBe('{"messages":[{"role":"user","content":"hi"}],"x-unknown": {"keep": [1, 2]},"anthropic_version":"bedrock-2023-05-31","anthropic_beta":["a","b"]}');
+    expect(JSON.parse(out)).toEqual({ messages: [{ role: 'user', content: 'hi' }], 'x-unknown': { keep: [1, 2] }, anthropic_version: 'bedrock-2023-05-31', anthropic_beta: ['a', 'b'] });
+  });
+
+  it('replaces a member that is set', () => {
+    const body = RequestBody.scan(Buffer.from('{"anthropic_version":"x","a":1}'));
+    if (!(body instanceof RequestBody)) throw new Error('scan failed');
+    expect(body.edit([], { anthropic_version: 'vertex-2023-10-16' }).toString()).toBe('{"a":1,"anthropic_version":"vertex-2023-10-16"}');
+  });
+});
