@@ -2,30 +2,30 @@
 // emulator behind it: what a user of Claude Code sees through Gatehouse, and what reaches Anthropic.
 // Each run gets a fresh HOME and working directory, a fully specified environment (nothing leaks in
 // from the machine), stdin closed, and a hard time limit.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicEmulator, type RecordedRequest } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { claudeRunner, eventsOf, expectExit, resultOf, type ClaudeRun, type RunOptions } from './claude-runner.js';
 
-const CLAUDE = resolve(import.meta.dirname, '../../node_modules/.bin/claude');
 const GREETING = 'Hello from the Anthropic emulator.';
-/** Per claude run; the vitest limit per test is above it so a hung CLI fails with its output shown. */
-const RUN_TIMEOUT_MS = 45_000;
 const TEST_TIMEOUT_MS = 60_000;
 
 let emu: AnthropicEmulator;
 let gw: TestGateway;
 let scratch: string;
+let launch: (args: string[], opts: RunOptions) => Promise<ClaudeRun>;
+const runClaude = (args: string[], opts: Omit<RunOptions, 'baseUrl'> & { baseUrl?: string }) => launch(args, { ...opts, baseUrl: opts.baseUrl ?? gw.url });
 
 beforeAll(async () => {
   emu = await AnthropicEmulator.start();
   gw = await startGateway(anthropicConfig(emu.url), { TEST_ANTHROPIC_KEY: emu.apiKey });
   scratch = mkdtempSync(join(tmpdir(), 'gatehouse-cc-e2e-'));
+  launch = claudeRunner(scratch);
 });
 afterAll(async () => {
   await gw?.close();
@@ -33,94 +33,6 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 beforeEach(() => emu.reset());
-
-interface ClaudeRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  cwd: string;
-  ms: number;
-}
-
-interface RunOptions {
-  token: string;
-  baseUrl?: string;
-  env?: Record<string, string>;
-  maxRetries?: 0 | 1;
-}
-
-let runNo = 0;
-
-/** Runs `claude <args>` once, headless, in a fresh HOME and working directory. */
-function runClaude(args: string[], opts: RunOptions): Promise<ClaudeRun> {
-  runNo += 1;
-  const home = join(scratch, `home-${runNo}`);
-  const cwd = join(scratch, `work-${runNo}`);
-  mkdirSync(home);
-  mkdirSync(cwd);
-  const env: Record<string, string> = {
-    PATH: '/usr/bin:/bin',
-    HOME: home,
-    ANTHROPIC_BASE_URL: opts.baseUrl ?? gw.url,
-    ANTHROPIC_AUTH_TOKEN: opts.token,
-    DISABLE_TELEMETRY: '1',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    CLAUDE_CODE_MAX_RETRIES: String(opts.maxRetries ?? 0),
-    ...opts.env,
-  };
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn(CLAUDE, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, RUN_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      fail(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      const run = { code, signal, stdout, stderr, cwd, ms: Date.now() - started };
-      if (timedOut) fail(new Error(`claude ${args.join(' ')} ran over ${RUN_TIMEOUT_MS} ms\n${describeRun(run)}`));
-      else done(run);
-    });
-  });
-}
-
-function describeRun(r: ClaudeRun): string {
-  return `exit=${r.code} signal=${r.signal} after ${r.ms} ms\n--- stdout\n${r.stdout.slice(0, 4000)}\n--- stderr\n${r.stderr.slice(0, 4000)}`;
-}
-
-/** `--output-format json`: one JSON object on stdout. */
-function resultOf(r: ClaudeRun): Record<string, unknown> {
-  try {
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`stdout is not one JSON object\n${describeRun(r)}`);
-  }
-}
-
-/** `--output-format stream-json --verbose`: one JSON event a line. */
-function eventsOf(r: ClaudeRun): Array<Record<string, unknown>> {
-  return r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    try {
-      return JSON.parse(l) as Record<string, unknown>;
-    } catch {
-      throw new Error(`not a JSON line: ${l}\n${describeRun(r)}`);
-    }
-  });
-}
-
-function expectExit(r: ClaudeRun, ok: boolean): void {
-  if ((r.code === 0) !== ok) throw new Error(`expected claude to ${ok ? 'succeed' : 'fail'}\n${describeRun(r)}`);
-}
 
 function messagePosts(): RecordedRequest[] {
   return emu.requests.filter((q) => q.method === 'POST' && q.path === '/v1/messages');
