@@ -57,6 +57,28 @@ describe('config file', () => {
   });
 });
 
+describe('provider config', () => {
+  it('accepts the Bedrock and Vertex shapes of the docs', () => {
+    const cfg = parseConfigText(
+      JSON.stringify({
+        providers: {
+          'bedrock-prod': { kind: 'bedrock', region: 'us-east-1', access_key_id: 'env:AWS_ACCESS_KEY_ID', secret_access_key: 'env:AWS_SECRET_ACCESS_KEY', base_url: 'http://127.0.0.1:9001' },
+          'vertex-prod': { kind: 'vertex', project: 'my-proj', region: 'us-east5', service_account: 'file:/etc/gatehouse/sa.json', base_url: 'http://127.0.0.1:9002/v1', token_url: 'http://127.0.0.1:9002/token' },
+        },
+      }),
+      'f',
+    );
+    expect(cfg.providers['bedrock-prod']).toMatchObject({ kind: 'bedrock', ping_interval_ms: 10_000 });
+    expect(cfg.providers['vertex-prod']).toMatchObject({ kind: 'vertex', project: 'my-proj' });
+  });
+
+  it('names Bedrock mistakes by path', () => {
+    const p = problems(JSON.stringify({ providers: { b: { kind: 'bedrock', region: 'virginia', access_key_id: 'env:ID' } } }));
+    expect(p).toContain('providers.b.region: an AWS region such as "us-east-1"');
+    expect(p.join('\n')).toMatch(/providers\.b\.secret_access_key: give access_key_id and secret_access_key together/);
+  });
+});
+
 describe('secret references', () => {
   it('reads env: references and says which variable to set when missing', () => {
     expect(resolveSecret('env:A_KEY', '/', { A_KEY: ' v ' })).toEqual({ ok: true, value: 'v' });
