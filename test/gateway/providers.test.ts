@@ -81,6 +81,18 @@ describe('the same content looks the same through every provider', () => {
     expect(v).toEqual(a);
   });
 
+  it('reports the same usage for the same conversation', async () => {
+    const usage = [];
+    for (const slug of ['anthropic', 'bedrock', 'vertex'] as const) {
+      script(slug, CONTENT);
+      const final = await client(slug).messages.stream({ model: 'claude-opus-5-5', max_tokens: 2048, tools: TOOLS, messages: [{ role: 'user', content: 'weather?' }] }).finalMessage();
+      usage.push({ input: final.usage.input_tokens, output: final.usage.output_tokens, cacheRead: final.usage.cache_read_input_tokens, cacheWrite: final.usage.cache_creation_input_tokens });
+    }
+    expect(usage[0]!.input).toBeGreaterThan(0);
+    expect(usage[1]).toEqual(usage[0]);
+    expect(usage[2]).toEqual(usage[0]);
+  });
+
   it.each(['anthropic', 'bedrock', 'vertex'] as const)('%s: finalMessage has the thinking signature, text and tool input intact', async (slug) => {
     script(slug, CONTENT);
     const final = await client(slug).messages.stream({ model: 'claude-opus-5-5', max_tokens: 2048, tools: TOOLS, messages: [{ role: 'user', content: 'weather?' }] }).finalMessage();
