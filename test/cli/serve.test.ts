@@ -60,7 +60,7 @@ async function serveOnEmulator(server: Record<string, unknown>): Promise<{ serve
     ['--config', config, '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data')],
     cliEnv({ [UPSTREAM_KEY_VAR]: emu.apiKey, GATEHOUSE_ADMIN_KEY: ADMIN_KEY }),
   );
-  expect(served.proc.stdout).toMatch(/@anthropic\s+anthropic\s+http:\/\/127\.0\.0\.1:\d+\s+ready$/m);
+  expect(served.proc.stdout).toMatch(/@anthropic\s+anthropic\s+http:\/\/127\.0\.0\.1:\d+\s+ready \(api_key from env:\w+\)$/m);
   const created = await http(`${served.url}/api/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
