@@ -12,6 +12,8 @@ export const CreateKeyBody = z
     provider: z.string().min(1).optional(),
     config: z.string().min(1).optional(),
     metadata: Metadata.default({}),
+    /** May send routing configs inline in `x-portkey-config` (ids are always allowed). */
+    allow_inline_config: z.boolean().default(false),
     /** A duration such as `30d`, `12h`; or use `expires_at`. */
     expires_in: z.string().optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
@@ -41,6 +43,7 @@ export interface KeyView {
   provider: string | null;
   config: string | null;
   metadata: Record<string, string>;
+  allow_inline_config: boolean;
   prefix: string;
   created_at: string;
   expires_at: string | null;

@@ -36,6 +36,7 @@ export async function runKeys(argv: string[]): Promise<number> {
       grace: { type: 'string' },
       data: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'allow-inline-config': { type: 'boolean', default: false },
     },
   });
   // Resolved on first use, so argument mistakes are reported before a missing admin key.
@@ -60,6 +61,7 @@ export async function runKeys(argv: string[]): Promise<number> {
         config: values.config,
         metadata,
         expires_in: values.expires,
+        allow_inline_config: values['allow-inline-config'],
       });
       print(showSecret(k, 'Created'), k);
       return 0;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerRefs, RouteNodeSchema } from '../routing/config-schema.js';
 
 /**
  * The gateway's config file, as one zod schema. `GatehouseConfig` is inferred from it and is the
@@ -131,13 +132,20 @@ export const ConfigSchema = z
     providers: z.record(Slug, ProviderSchema).default({}),
     default_provider: Slug.optional(),
     workspaces: z.record(Slug, WorkspaceSchema).default({}),
-    /** Routing configs in the Portkey dialect; their own schema lands with routing. */
-    configs: z.record(z.string().min(1), z.record(z.string(), z.unknown())).default({}),
+    /** Named routing configs in the Portkey dialect (keys and requests refer to them by id). */
+    configs: z.record(z.string().min(1), RouteNodeSchema).default({}),
     /** USD per million tokens, overriding the built-in table. */
     pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    for (const [id, node] of Object.entries(cfg.configs)) {
+      for (const ref of providerRefs(node)) {
+        if (!(ref.slug in cfg.providers)) {
+          ctx.addIssue({ code: 'custom', path: ['configs', id, ...ref.path.replace(/^config\.?/, '').split(/\.|\[|\]\.?/).filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), 'provider'], message: `@${ref.slug} is not under "providers"` });
+        }
+      }
+    }
     if (cfg.default_provider !== undefined && !(cfg.default_provider in cfg.providers)) {
       ctx.addIssue({
         code: 'custom',

@@ -7,10 +7,18 @@ import type { GatewayError } from '../wire/errors.js';
 import { relayableResponseHeaders } from './headers.js';
 import { classifyUpstreamError, type Timeouts } from './upstream.js';
 
-/** Watches a relayed response from the side; never changes a byte. */
-export interface StreamObserver {
-  onResponse?(status: number, headers: OutgoingHttpHeaders): void;
-  onChunk?(chunk: Buffer): void;
+/**
+ * Two steps, so routing can decide between them: `dispatch` gets the provider's answer (status
+ * and headers, body unread); `relay` sends it to the client. Until `relay` starts, nothing has
+ * reached the client and another target may still be tried; after it, never.
+ */
+
+export interface Pending extends AdaptedAnswer {
+  /** Releases the provider's connection if the answer is not relayed. */
+  discard(): void;
+  dropped: string[];
+  slug: string;
+  origin: string;
 }
 
 export type ForwardOutcome =
@@ -18,82 +26,96 @@ export type ForwardOutcome =
   | { kind: 'client_gone'; status: number | undefined }
   | { kind: 'upstream_failed'; status: number; error: GatewayError };
 
-export interface ForwardContext {
-  requestId: string;
+export interface DispatchContext {
   slug: string;
   agent: Dispatcher;
   timeouts: Timeouts;
-  /** Called once, just before the first byte: takes over the response, returns headers to add (CORS). */
-  takeOver(): Record<string, string | number | string[] | undefined>;
-  observer?: StreamObserver;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  /** A per-target limit on the wait for the response to start (routing's `request_timeout`). */
+  firstByteMs?: number;
 }
 
 /**
- * Sends one request to the provider and relays the answer chunk by chunk, with backpressure.
- * Before the first byte is written a failure is thrown (the caller renders it, and may try
- * elsewhere); after it, a stream ends with an SSE `error` event. A client that goes away aborts
- * the provider request.
+ * Lets go of an answer's body without relaying it. A small body is read to the end so the
+ * connection can be reused; destroying an undici body makes it emit an AbortError, which with no
+ * listener would be an uncaught exception, so one is attached.
  */
-export async function forward(up: UpstreamRequest, res: ServerResponse, ctx: ForwardContext): Promise<ForwardOutcome> {
+function release(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.dump({ limit: 64 * 1024 }).catch(() => body.destroy());
+}
+
+/** Sends one request; throws a catalog error (naming the provider) if no answer comes. */
+export async function dispatch(up: UpstreamRequest, ctx: DispatchContext): Promise<Pending> {
+  const timeouts = ctx.firstByteMs ? { ...ctx.timeouts, first_byte_ms: ctx.firstByteMs } : ctx.timeouts;
+  let answer: Dispatcher.ResponseData;
+  try {
+    answer = await ctx.agent.request({ origin: up.origin, path: up.path, method: up.method, headers: up.headers, body: up.body, signal: ctx.signal, headersTimeout: timeouts.first_byte_ms });
+  } catch (e) {
+    throw classifyUpstreamError(e, ctx.slug, up.origin, timeouts, false);
+  }
+  try {
+    const adapted = up.adapt
+      ? await up.adapt(answer)
+      : { status: answer.statusCode, headers: answer.headers, body: answer.body, sse: String(answer.headers['content-type'] ?? '').startsWith('text/event-stream') };
+    return { ...adapted, discard: () => release(answer.body), dropped: up.dropped ?? [], slug: ctx.slug, origin: up.origin };
+  } catch (e) {
+    release(answer.body);
+    throw classifyUpstreamError(e, ctx.slug, up.origin, timeouts, false);
+  }
+}
+
+export interface RelayContext {
+  requestId: string;
+  timeouts: Timeouts;
+  signal: AbortSignal;
+  /** Called once, just before the first byte: takes over the response, returns headers to add (CORS). */
+  takeOver(): Record<string, string | number | string[] | undefined>;
+  /** Routing's own response headers (`x-portkey-*`). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Relays an answer chunk by chunk, with backpressure. A stream that breaks off after the first
+ * byte ends with an SSE `error` event; a client that goes away aborts the provider request.
+ */
+export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext): Promise<ForwardOutcome> {
+  if (ctx.signal.aborted) {
+    p.discard();
+    return { kind: 'client_gone', status: p.status };
+  }
+  const headers: OutgoingHttpHeaders = { ...ctx.takeOver(), ...relayableResponseHeaders(p.headers), ...ctx.headers };
+  headers['request-id'] ??= ctx.requestId;
+  if (p.dropped.length) headers['x-gatehouse-dropped'] = p.dropped.join(',');
+  res.writeHead(p.status, headers);
+  // Send the status line now: a client's first-byte timer should see the provider's answer start.
+  res.flushHeaders();
+  try {
+    for await (const chunk of p.body as AsyncIterable<Buffer>) {
+      if (!res.write(chunk)) await once(res, 'drain', { signal: ctx.signal });
+    }
+    res.end();
+    return { kind: 'completed', status: p.status };
+  } catch (e) {
+    if (ctx.signal.aborted || res.destroyed) {
+      p.discard();
+      return { kind: 'client_gone', status: p.status };
+    }
+    const error = classifyUpstreamError(e, p.slug, p.origin, ctx.timeouts, true);
+    if (p.sse) res.end(renderSseError(error, ctx.requestId));
+    // A JSON body cut in half cannot be repaired; closing the socket makes the client see it.
+    else res.destroy();
+    return { kind: 'upstream_failed', status: p.status, error };
+  }
+}
+
+/** An abort signal that fires when the client goes away before the response is complete. */
+export function clientGone(res: ServerResponse): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) ac.abort();
   };
   res.on('close', onClose);
-  try {
-    let answer: Dispatcher.ResponseData;
-    try {
-      answer = await ctx.agent.request({ origin: up.origin, path: up.path, method: up.method, headers: up.headers, body: up.body, signal: ac.signal });
-    } catch (e) {
-      if (ac.signal.aborted) return { kind: 'client_gone', status: undefined };
-      throw classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, false);
-    }
-    let adapted: AdaptedAnswer;
-    try {
-      adapted = up.adapt
-        ? await up.adapt(answer)
-        : { status: answer.statusCode, headers: answer.headers, body: answer.body, sse: String(answer.headers['content-type'] ?? '').startsWith('text/event-stream') };
-    } catch (e) {
-      answer.body.destroy();
-      if (ac.signal.aborted) return { kind: 'client_gone', status: answer.statusCode };
-      throw classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, false);
-    }
-    const { status: statusCode, body } = adapted;
-    if (ac.signal.aborted) {
-      answer.body.destroy();
-      return { kind: 'client_gone', status: statusCode };
-    }
-
-    const headers: OutgoingHttpHeaders = { ...ctx.takeOver(), ...relayableResponseHeaders(adapted.headers) };
-    headers['request-id'] ??= ctx.requestId;
-    if (up.dropped?.length) headers['x-gatehouse-dropped'] = up.dropped.join(',');
-    ctx.observer?.onResponse?.(statusCode, headers);
-    res.writeHead(statusCode, headers);
-    // Send the status line now: a client's first-byte timer should see the provider's answer start.
-    res.flushHeaders();
-
-    try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        ctx.observer?.onChunk?.(chunk);
-        if (!res.write(chunk)) await once(res, 'drain', { signal: ac.signal });
-      }
-      res.end();
-      return { kind: 'completed', status: statusCode };
-    } catch (e) {
-      if (ac.signal.aborted || res.destroyed) {
-        answer.body.destroy();
-        return { kind: 'client_gone', status: statusCode };
-      }
-      const error = classifyUpstreamError(e, ctx.slug, up.origin, ctx.timeouts, true);
-      if (adapted.sse) {
-        res.end(renderSseError(error, ctx.requestId));
-      } else {
-        // A JSON body cut in half cannot be repaired; closing the socket makes the client see it.
-        res.destroy();
-      }
-      return { kind: 'upstream_failed', status: statusCode, error };
-    }
-  } finally {
-    res.off('close', onClose);
-  }
+  return { signal: ac.signal, dispose: () => res.off('close', onClose) };
 }

@@ -26,6 +26,7 @@ const MIGRATIONS = [
      valid_until TEXT
    );
    CREATE INDEX key_secrets_key ON key_secrets(key_id);`,
+  `ALTER TABLE keys ADD COLUMN allow_inline_config INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 interface KeyRow {
@@ -39,10 +40,11 @@ interface KeyRow {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_at: string | null;
+  allow_inline_config: number;
   prefix: string;
 }
 
-const toKey = (r: KeyRow): KeyRecord => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, string> });
+const toKey = (r: KeyRow): KeyRecord => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, string>, allow_inline_config: r.allow_inline_config === 1 });
 
 // The current prefix is the one of the newest secret.
 const KEY_SELECT = `SELECT k.*, (SELECT s.prefix FROM key_secrets s WHERE s.key_id = k.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1) AS prefix FROM keys k`;
@@ -61,8 +63,8 @@ export class SqliteStore implements Store {
     this.migrate();
     this.stmts = {
       insertKey: this.db.prepare(
-        `INSERT INTO keys (id, name, workspace, provider, config, metadata, created_at, expires_at)
-         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @created_at, @expires_at)`,
+        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, created_at, expires_at)
+         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @created_at, @expires_at)`,
       ),
       insertSecret: this.db.prepare(`INSERT INTO key_secrets (hash, key_id, prefix, created_at, valid_until) VALUES (?, ?, ?, ?, NULL)`),
       bySecret: this.db.prepare(`SELECT key_id, prefix, valid_until FROM key_secrets WHERE hash = ?`),
@@ -87,7 +89,7 @@ export class SqliteStore implements Store {
 
   async createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord> {
     this.db.transaction(() => {
-      this.stmts.insertKey.run({ ...key, metadata: JSON.stringify(key.metadata) });
+      this.stmts.insertKey.run({ ...key, metadata: JSON.stringify(key.metadata), allow_inline_config: key.allow_inline_config ? 1 : 0 });
       this.stmts.insertSecret.run(secretHash, key.id, prefix, key.created_at);
     })();
     return (await this.getKey(key.id))!;

@@ -12,6 +12,8 @@ export interface KeyRecord {
   /** Default routing config id. */
   config: string | null;
   metadata: Record<string, string>;
+  /** May send routing configs inline in `x-portkey-config`. */
+  allow_inline_config: boolean;
   /** The first characters of the current secret, shown so people can recognise a key. */
   prefix: string;
   created_at: string;
@@ -27,6 +29,7 @@ export interface NewKey {
   provider: string | null;
   config: string | null;
   metadata: Record<string, string>;
+  allow_inline_config: boolean;
   expires_at: string | null;
   created_at: string;
 }

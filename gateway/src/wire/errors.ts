@@ -132,6 +132,13 @@ export const errors = {
       `This request names no provider and the key has no default. Send \`x-portkey-provider: @<slug>\` (one of ${known.map((k) => '@' + k).join(', ') || '(none)'}) or ask your admin to set one on the key.`,
     false,
   ),
+  inlineConfigNotAllowed: make(
+    'inline_config_not_allowed',
+    403,
+    'permission_error',
+    () => 'This key may not send an inline routing config in x-portkey-config. Send a config id, or ask your admin for a key with --allow-inline-config.',
+    false,
+  ),
   modelNotFound: make('model_not_found', 404, 'not_found_error', (id: string) => `Model ${id} is not available to this key.`, false),
   modelNotOnProvider: make(
     'model_not_on_provider',

@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import type { GatehouseConfig } from '../config/schema.js';
+import type { KeyRecord } from '../store/types.js';
+import { errors } from '../wire/errors.js';
+import { providerRefs, RouteNodeSchema, type RouteNode } from './config-schema.js';
+
+/**
+ * The provider for targets that name none (and for requests without a config):
+ * `x-portkey-provider: @slug`, the key's provider, the gateway's `default_provider`, or its only
+ * provider. Undefined when none applies; an error only if a target then needs it.
+ */
+export function defaultProvider(req: FastifyRequest, key: KeyRecord | undefined, cfg: Readonly<GatehouseConfig>, providers: ReadonlySet<string>): string | undefined {
+  const header = req.headers['x-portkey-provider'];
+  const fromHeader = typeof header === 'string' && header.trim() ? header.trim().replace(/^@/, '') : undefined;
+  return fromHeader ?? key?.provider ?? cfg.default_provider ?? (providers.size === 1 ? [...providers][0] : undefined);
+}
+
+/**
+ * Which routing config serves a request: `x-portkey-config` (a config id, or inline JSON when the
+ * key allows it), else the key's config, else a single target on the default provider.
+ */
+export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, cfg: Readonly<GatehouseConfig>, providers: ReadonlySet<string>): RouteNode {
+  const header = req.headers['x-portkey-config'];
+  const asked = typeof header === 'string' ? header.trim() : '';
+  if (asked.startsWith('{')) {
+    if (!key?.allow_inline_config) throw errors.inlineConfigNotAllowed();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(asked);
+    } catch (e) {
+      throw errors.invalidParam(`x-portkey-config is not valid JSON: ${e instanceof Error ? e.message : String(e)}.`);
+    }
+    const parsed = RouteNodeSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw errors.invalidParam(`x-portkey-config: ${parsed.error.issues.map((i) => `${['config', ...i.path].join('.')}: ${i.message}`).join('; ')}.`);
+    }
+    const unknown = providerRefs(parsed.data).filter((r) => !providers.has(r.slug));
+    if (unknown.length) throw errors.invalidParam(`x-portkey-config: ${unknown.map((r) => `${r.path}.provider: @${r.slug} is not a provider of this gateway`).join('; ')}.`);
+    return parsed.data;
+  }
+  if (asked) {
+    const named = cfg.configs[asked];
+    if (!named) throw errors.invalidParam(`x-portkey-config: config "${asked}" is not defined on this gateway (known: ${Object.keys(cfg.configs).join(', ') || 'none'}).`);
+    return named;
+  }
+  if (key?.config) {
+    const named = cfg.configs[key.config];
+    if (named) return named;
+  }
+  return {};
+}
