@@ -29,6 +29,8 @@ beforeAll(async () => {
         'vertex-prod': { kind: 'vertex', project: vertex.project, region: 'us-east5', base_url: vertex.baseUrl, token_url: vertex.tokenUrl, service_account: 'env:VERTEX_SA' },
       },
       default_provider: 'anthropic-prod',
+      // Faults are scripted on purpose here; circuits get their own gateway below.
+      routing: { circuit_breaker: { failure_threshold: 1000, cooldown_ms: 60_000 } },
       configs: {
         'desktop-eng-prod': SEED_FALLBACK,
         'seed-forward': SEED_FORWARD,
@@ -221,5 +223,44 @@ describe('where configs come from', () => {
     const msg = await sdk.messages.create({ model: 'claude-opus-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     expect(msg.content[0]).toMatchObject({ type: 'text' });
     expect(bedrock.requests.length).toBe(1);
+  });
+});
+
+describe('circuit breaking', () => {
+  it('skips a provider that keeps failing, and shows its open circuit to admins', async () => {
+    const own = await startGateway(
+      {
+        providers: {
+          flaky: { kind: 'anthropic', api_key: 'env:PROD_KEY', base_url: prod.url },
+          steady: { kind: 'anthropic', api_key: 'env:BACKUP_KEY', base_url: backup.url },
+        },
+        routing: { circuit_breaker: { failure_threshold: 3, cooldown_ms: 60_000 } },
+        configs: { breaker: { strategy: { mode: 'fallback' }, targets: [{ provider: '@flaky' }, { provider: '@steady' }] } },
+      },
+      { PROD_KEY: prod.apiKey, BACKUP_KEY: backup.apiKey },
+    );
+    try {
+      const key = (await own.createKey({ name: 'cb', config: 'breaker' })).key;
+      const send = () =>
+        fetch(`${own.url}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key },
+          body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      // Three failures in a row open the flaky provider's circuit (threshold 3).
+      prod.enqueue({ kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'status', status: 503 });
+      for (let i = 0; i < 3; i++) expect((await send()).headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+      expect(prod.requests.length).toBe(3);
+      // Now it is not even tried: the request goes straight to the steady one.
+      const r = await send();
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+      expect(prod.requests.length).toBe(3);
+      expect(backup.requests.length).toBe(4);
+      const circuits = await own.admin<{ data: Array<{ slug: string; state: string; consecutiveFailures: number }> }>('GET', '/api/admin/circuits');
+      expect(circuits.body.data).toContainEqual(expect.objectContaining({ slug: 'flaky', state: 'open', consecutiveFailures: 3 }));
+    } finally {
+      await own.close();
+    }
   });
 });

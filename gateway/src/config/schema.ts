@@ -134,6 +134,16 @@ export const ConfigSchema = z
     workspaces: z.record(Slug, WorkspaceSchema).default({}),
     /** Named routing configs in the Portkey dialect (keys and requests refer to them by id). */
     configs: z.record(z.string().min(1), RouteNodeSchema).default({}),
+    routing: z
+      .object({
+        /** A provider that fails this many times in a row is skipped for `cooldown_ms`. */
+        circuit_breaker: z
+          .object({ failure_threshold: z.number().int().min(1).default(5), cooldown_ms: Ms.default(30_000) })
+          .strict()
+          .default({ failure_threshold: 5, cooldown_ms: 30_000 }),
+      })
+      .strict()
+      .default({ circuit_breaker: { failure_threshold: 5, cooldown_ms: 30_000 } }),
     /** USD per million tokens, overriding the built-in table. */
     pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
   })

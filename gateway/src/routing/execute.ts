@@ -5,6 +5,7 @@ import type { Timeouts } from '../proxy/upstream.js';
 import { GatewayError, errors } from '../wire/errors.js';
 import { RequestBody } from '../wire/request-body.js';
 import type { Dispatcher } from 'undici';
+import type { Circuits } from './circuit.js';
 import { matches, type QueryData } from './conditions.js';
 import type { RouteNode } from './config-schema.js';
 
@@ -40,6 +41,7 @@ export interface ExecuteContext {
   query: QueryData;
   /** For targets that name no provider. */
   defaultProvider: string | undefined;
+  circuits: Circuits;
   /** Called for every attempt (the log and metrics will hang here). */
   onAttempt?(a: { path: string; slug: string; status: number; retry: number }): void;
 }
@@ -69,11 +71,13 @@ async function attemptLeaf(node: RouteNode, inh: Inherited, path: string, ctx: E
       const up = await provider.prepare({ ...ctx.call, body });
       const pending = await dispatch(up, { slug, agent: ctx.agent, timeouts: ctx.timeouts, signal: ctx.signal, firstByteMs: inh.request_timeout });
       ctx.onAttempt?.({ path, slug, status: pending.status, retry: n });
+      ctx.circuits.record(slug!, DEFAULT_RETRYABLE.includes(pending.status));
       if (pending.status < 400) return { ok: true, pending, path, retries: n };
       failure = { status: pending.status, pending };
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
       ctx.onAttempt?.({ path, slug, status: e.status, retry: n });
+      if (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout') ctx.circuits.record(slug!, true);
       failure = { status: e.status, error: e };
     }
     if (ctx.signal.aborted || n >= attempts || !codes.includes(failure.status)) return { ok: false, failure, path, retries: n };
@@ -84,6 +88,13 @@ async function attemptLeaf(node: RouteNode, inh: Inherited, path: string, ctx: E
     const wait = hinted ?? Math.random() * Math.min(MAX_BACKOFF_MS, 250 * 2 ** n);
     await sleep(wait, undefined, { signal: ctx.signal }).catch(() => undefined);
   }
+}
+
+/** A leaf is reachable unless its provider's circuit is open; inner nodes always are. */
+function reachable(node: RouteNode, ctx: ExecuteContext): boolean {
+  if (node.targets) return true;
+  const slug = node.provider?.replace(/^@/, '') ?? ctx.defaultProvider;
+  return slug === undefined || ctx.circuits.allows(slug);
 }
 
 function pickWeighted(targets: RouteNode[]): number {
@@ -105,8 +116,11 @@ export async function execute(node: RouteNode, ctx: ExecuteContext, path = 'conf
   switch (node.strategy?.mode ?? 'single') {
     case 'single':
       return child(0);
-    case 'loadbalance':
-      return child(pickWeighted(targets));
+    case 'loadbalance': {
+      const open = targets.map((t) => !reachable(t, ctx));
+      const usable = open.every(Boolean) ? targets : targets.map((t, i) => (open[i] ? { ...t, weight: 0 } : t));
+      return child(pickWeighted(usable));
+    }
     case 'conditional': {
       const s = node.strategy!;
       const chosen = s.conditions?.find((c) => matches(c.query, ctx.query))?.then ?? s.default;
@@ -117,10 +131,13 @@ export async function execute(node: RouteNode, ctx: ExecuteContext, path = 'conf
     case 'fallback': {
       const codes = node.strategy?.on_status_codes ?? DEFAULT_RETRYABLE;
       let last: Outcome | undefined;
-      for (let i = 0; i < targets.length; i++) {
+      // Skip targets whose circuit is open, unless none would be left.
+      const order = targets.map((_, i) => i).filter((i) => reachable(targets[i]!, ctx));
+      const tries = order.length ? order : targets.map((_, i) => i);
+      for (const [k, i] of tries.entries()) {
         const out = await child(i);
         if (out.ok || !codes.includes(out.failure.status) || ctx.signal.aborted) return out;
-        if (i < targets.length - 1) out.failure.pending?.discard();
+        if (k < tries.length - 1) out.failure.pending?.discard();
         last = out;
       }
       return last!;

@@ -39,6 +39,7 @@ export function anthropicRoutes(rt: Runtime) {
           signal: gone.signal,
           call: { op, requestId: req.id, headers: forwardableRequestHeaders(req.headers), query: q < 0 ? '' : req.url.slice(q), body },
           defaultProvider: defaultProvider(req, key, rt.config, providerSlugs),
+          circuits: rt.circuits,
           query: { metadata, param: (name) => (body.members.has(name) ? JSON.parse(body.text(name)!) : undefined) },
         });
         routingHeaders['x-portkey-last-used-option-index'] = outcome.path;

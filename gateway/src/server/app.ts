@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminKeyRoutes } from '../api/admin-keys.js';
+import { adminRoutingRoutes } from '../api/admin-routing.js';
 import { openApiDocument } from '../api/openapi.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
@@ -83,6 +84,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
     async (admin) => {
       admin.addHook('onRequest', adminAuth(rt));
       await admin.register(adminKeyRoutes(rt));
+      await admin.register(adminRoutingRoutes(rt));
     },
     { prefix: '/api/admin' },
   );

@@ -13,6 +13,7 @@ import { vertexProvider, type VertexAuth } from '../providers/vertex.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
+import { Circuits } from '../routing/circuit.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 
@@ -29,6 +30,8 @@ export interface Runtime {
   /** Where the admin key came from, for the start-up message (never the key itself). */
   readonly adminKeySource: string;
   readonly workspaces: ReadonlySet<string>;
+  /** Per-provider circuit breakers, shared by every request. */
+  readonly circuits: Circuits;
 }
 
 export interface RuntimeOptions {
@@ -113,6 +116,11 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
     workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
+    circuits: new Circuits(
+      { threshold: loaded.config.routing.circuit_breaker.failure_threshold, cooldownMs: loaded.config.routing.circuit_breaker.cooldown_ms },
+      // Visible in the gateway's log until request logs and metrics carry it.
+      (slug, state) => console.warn(JSON.stringify({ level: 'warn', msg: `circuit for provider @${slug} is now ${state}`, provider: slug, circuit: state })),
+    ),
   };
 }
 
