@@ -264,3 +264,56 @@ describe('circuit breaking', () => {
     }
   });
 });
+
+describe('cache', () => {
+  const body = (n: number) => JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 32, stream: true, messages: [{ role: 'user', content: `cache me ${n}` }] });
+  const send = (key: string, payload: string, headers: Record<string, string> = {}) =>
+    fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, ...headers }, body: payload });
+
+  it('replays a stream from the cache, byte for byte, without calling the provider; force-refresh goes upstream again', async () => {
+    const key = (await gw.createKey({ name: 'cache', config: 'seed-cache' })).key;
+    const first = await send(key, body(1));
+    const firstText = await first.text();
+    expect(first.headers.get('x-portkey-cache-status')).toBe('MISS');
+    // Same request, keys in another order and other spacing: the same answer.
+    const again = await send(key, JSON.stringify({ stream: true, messages: [{ content: 'cache me 1', role: 'user' }], max_tokens: 32, model: 'claude-opus-5-5' }));
+    expect(again.headers.get('x-portkey-cache-status')).toBe('HIT');
+    expect(again.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await again.text()).toBe(firstText);
+    expect(prod.requests.length).toBe(1);
+    const refreshed = await send(key, body(1), { 'x-portkey-cache-force-refresh': 'true' });
+    expect(refreshed.headers.get('x-portkey-cache-status')).toBe('REFRESH');
+    await refreshed.text();
+    expect(prod.requests.length).toBe(2);
+  });
+
+  it('never caches errors or broken streams', async () => {
+    const key = (await gw.createKey({ name: 'cache-err', config: 'seed-cache' })).key;
+    prod.enqueue({ kind: 'status', status: 500 });
+    expect((await send(key, body(2))).status).toBe(500);
+    prod.enqueue({ kind: 'errorAfter', afterEvents: 2, error: { type: 'overloaded_error', message: 'Overloaded' } });
+    await (await send(key, body(2))).text();
+    const third = await send(key, body(2));
+    expect(third.headers.get('x-portkey-cache-status')).toBe('MISS');
+    expect(await third.text()).toContain('event: message_stop');
+    expect(prod.requests.length).toBe(3);
+  });
+
+  it('is not shared between workspaces', async () => {
+    const other = await startGateway(
+      { providers: { 'anthropic-prod': { kind: 'anthropic', api_key: 'env:PROD_KEY', base_url: prod.url } }, workspaces: { a: {}, b: {} }, configs: { c: { cache: { mode: 'simple', max_age: 60 } } } },
+      { PROD_KEY: prod.apiKey },
+    );
+    try {
+      const ka = (await other.createKey({ name: 'a', workspace: 'a', config: 'c' })).key;
+      const kb = (await other.createKey({ name: 'b', workspace: 'b', config: 'c' })).key;
+      for (const k of [ka, kb, ka]) {
+        const r = await fetch(`${other.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': k }, body: body(3) });
+        await r.text();
+      }
+      expect(prod.requests.length).toBe(2);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -74,6 +74,8 @@ export interface RelayContext {
   takeOver(): Record<string, string | number | string[] | undefined>;
   /** Routing's own response headers (`x-portkey-*`). */
   headers?: Record<string, string>;
+  /** Sees each chunk as it is relayed (the response cache keeps a copy). */
+  onChunk?(chunk: Buffer): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
   res.flushHeaders();
   try {
     for await (const chunk of p.body as AsyncIterable<Buffer>) {
+      ctx.onChunk?.(chunk);
       if (!res.write(chunk)) await once(res, 'drain', { signal: ctx.signal });
     }
     res.end();

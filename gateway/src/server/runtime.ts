@@ -13,6 +13,7 @@ import { vertexProvider, type VertexAuth } from '../providers/vertex.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
+import { ResponseCache } from '../routing/cache.js';
 import { Circuits } from '../routing/circuit.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
@@ -32,6 +33,8 @@ export interface Runtime {
   readonly workspaces: ReadonlySet<string>;
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
+  /** Answers of configs with `cache`, in memory. */
+  readonly cache: ResponseCache;
 }
 
 export interface RuntimeOptions {
@@ -116,6 +119,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
     workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
+    cache: new ResponseCache(),
     circuits: new Circuits(
       { threshold: loaded.config.routing.circuit_breaker.failure_threshold, cooldownMs: loaded.config.routing.circuit_breaker.cooldown_ms },
       // Visible in the gateway's log until request logs and metrics carry it.

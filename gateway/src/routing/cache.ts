@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { RequestBody } from '../wire/request-body.js';
+import type { RouteNode } from './config-schema.js';
+
+/**
+ * The `cache: {mode: "simple", max_age}` of routing configs: an exact-match response cache in
+ * memory (PostgreSQL/Redis deployments get a shared one later). Keys cover the workspace (teams
+ * never see each other's answers), the routing config, the operation, the body with its keys
+ * sorted, and the headers that change an answer. Only complete 200 answers are stored; a stream
+ * is stored as its SSE bytes and replayed as such.
+ */
+
+export interface CacheSetting {
+  maxAgeMs: number;
+}
+
+const DEFAULT_MAX_AGE_S = 3_600;
+
+/** `semantic` is accepted as written in configs and served as exact-match. */
+export function cacheSetting(cache: RouteNode['cache']): CacheSetting | undefined {
+  if (cache === undefined) return undefined;
+  const maxAge = typeof cache === 'string' ? DEFAULT_MAX_AGE_S : (cache.max_age ?? DEFAULT_MAX_AGE_S);
+  return { maxAgeMs: maxAge * 1000 };
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (typeof v === 'object' && v !== null) {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+export function cacheKey(parts: { workspace: string; route: RouteNode; op: string; body: RequestBody; headers: Record<string, string> }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([parts.workspace, parts.route, parts.op, parts.headers['anthropic-version'] ?? '', parts.headers['anthropic-beta'] ?? '', canonical(parts.body.json())]))
+    .digest('hex');
+}
+
+export interface CachedAnswer {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  storedAt: number;
+}
+
+/** Answers larger than this are not cached. */
+export const MAX_CACHED_BYTES = 8 * 1024 * 1024;
+
+export class ResponseCache {
+  readonly #entries = new Map<string, CachedAnswer>();
+  #bytes = 0;
+
+  constructor(private readonly budgetBytes = 128 * 1024 * 1024) {}
+
+  get(key: string, maxAgeMs: number, now = Date.now()): CachedAnswer | undefined {
+    const hit = this.#entries.get(key);
+    if (!hit) return undefined;
+    if (now - hit.storedAt > maxAgeMs) {
+      this.#delete(key, hit);
+      return undefined;
+    }
+    // Most recently used last, so eviction takes the oldest first.
+    this.#entries.delete(key);
+    this.#entries.set(key, hit);
+    return hit;
+  }
+
+  set(key: string, answer: CachedAnswer): void {
+    const old = this.#entries.get(key);
+    if (old) this.#delete(key, old);
+    this.#entries.set(key, answer);
+    this.#bytes += answer.body.length;
+    for (const [k, v] of this.#entries) {
+      if (this.#bytes <= this.budgetBytes) break;
+      this.#delete(k, v);
+    }
+  }
+
+  #delete(key: string, entry: CachedAnswer): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.body.length;
+  }
+}
+
+/** Whether a relayed answer is complete and clean enough to serve again. */
+export function cacheable(status: number, contentType: string, body: Buffer): boolean {
+  if (status !== 200 || body.length > MAX_CACHED_BYTES) return false;
+  if (!contentType.startsWith('text/event-stream')) return true;
+  const text = body.toString('utf8');
+  return text.includes('event: message_stop') && !text.includes('event: error');
+}
