@@ -8,6 +8,7 @@ import Anthropic0 from 'anthropic-sdk-0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicEmulator, EMULATOR_MODELS, type RecordedRequest } from './anthropic.js';
 import { buildMessage, streamEvents } from './anthropic-sse.js';
+import { caught, expectClientAborted, lastRequest, typesUntilAbort } from './test-helpers.js';
 
 const MODEL = 'claude-opus-5-5';
 const GREETING = 'Hello from the Anthropic emulator.';
@@ -22,20 +23,7 @@ const sdk1 = (opts: { apiKey?: string; timeout?: number } = {}): Anthropic =>
   new Anthropic({ baseURL: emu.url, apiKey: emu.apiKey, maxRetries: 0, ...opts });
 const sdk0 = (): Anthropic0 => new Anthropic0({ baseURL: emu.url, apiKey: emu.apiKey, maxRetries: 0 });
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function last(): RecordedRequest {
-  const rec = emu.requests[emu.requests.length - 1];
-  if (!rec) throw new Error('no request recorded');
-  return rec;
-}
+const last = (): RecordedRequest => lastRequest(emu);
 
 /** Parses the bytes the emulator wrote, checking A5 framing on every frame. */
 function frames(rec: RecordedRequest): Array<{ event: string; data: Record<string, unknown> }> {
@@ -220,14 +208,8 @@ describe('AnthropicEmulator with @anthropic-ai/sdk 1.x and 0.x', () => {
     emu.enqueue({ kind: 'stall', afterEvents: 2 });
     const ac = new AbortController();
     const stream = await sdk1().messages.create({ model: MODEL, max_tokens: 16, messages: hi, stream: true }, { signal: ac.signal });
-    const types: string[] = [];
-    for await (const ev of stream) {
-      types.push(ev.type);
-      if (ev.type === 'content_block_start') ac.abort();
-    }
-    expect(types).toEqual(['message_start', 'content_block_start']);
-    await last().done;
-    expect(last().aborted).toBe(true);
+    expect(await typesUntilAbort(stream, ac, 'content_block_start')).toEqual(['message_start', 'content_block_start']);
+    await expectClientAborted(last());
   });
 
   it('close() ends connections that are still stalled, so test teardown never hangs', async () => {
@@ -248,8 +230,7 @@ describe('AnthropicEmulator with @anthropic-ai/sdk 1.x and 0.x', () => {
     await emu.waitForRequests(1);
     expect(last().json).toMatchObject({ model: MODEL });
     expect(await pending).toBeInstanceOf(APIConnectionTimeoutError);
-    await last().done;
-    expect(last().aborted).toBe(true);
+    await expectClientAborted(last());
   });
 
   it('serves scripts FIFO, then falls back to the default reply', async () => {

@@ -1,29 +1,18 @@
 // A loopback stand-in for api.anthropic.com, faithful enough that the real SDKs accept it
 // (protocols.md A1–A8), with scripts to make it misbehave the ways the real API does.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders, Server } from 'node:http';
 import {
   buildMessage, defaultContent, errorEnvelope, errorTypeFor, estimateInputTokens, frame, isRecord, randomId,
   statusForErrorType, streamEvents, type ContentBlockSpec, type SseEvent, type Usage,
 } from './anthropic-sse.js';
+import { firstHeader, listenLoopback, LoopbackEmulator, pause, type Exchange as BaseExchange, type RecordedBase } from './loopback-server.js';
 
 export type { ContentBlockSpec, SseEvent, Usage } from './anthropic-sse.js';
 
-export interface RecordedRequest {
-  method: string;
-  url: string;
+export interface RecordedRequest extends RecordedBase {
   /** Without the query, so CC's `?beta=true` does not get in the way of matching. */
   path: string;
-  headers: IncomingHttpHeaders;
   rawHeaders: string[];
-  body: Buffer;
-  json: unknown;
-  /** The client closed the connection before the response finished (never set by a `reset` script). */
-  aborted: boolean;
-  /** Exactly the body bytes written so far; grows while a stream is in flight. */
-  responseBytes: Buffer;
-  /** Settles when the response finished or the connection closed. */
-  done: Promise<void>;
 }
 
 export type Script =
@@ -42,38 +31,11 @@ export interface EmulatorOptions {
   pingEvery?: number;
 }
 
-interface Exchange {
-  res: ServerResponse;
-  rec: RecordedRequest;
-  requestId: string;
-  /** Set before the emulator destroys the socket itself, so that is not mistaken for a client abort. */
-  selfReset: boolean;
-}
-
+type Exchange = BaseExchange<RecordedRequest>;
 type Route = 'messages' | 'count';
 
-const noop = (): void => undefined;
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 const JSON_TYPE = 'application/json';
-const RESET_GRACE_MS = 25;
-
-function firstHeader(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** Resolves after `ms` or as soon as the response closes, so a departed client never leaves a timer behind. */
-function pause(ms: number, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    res.once('close', done);
-    function done(): void {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    }
-  });
-}
 
 // --- GET /v1/models catalogue (A8 + SDK 1.12 ModelInfo), newest first -------------------------
 const sup = (supported: boolean): { supported: boolean } => ({ supported });
@@ -108,111 +70,34 @@ export const EMULATOR_MODELS: readonly ModelInfo[] = [
  * Auth, `anthropic-version` and JSON validity are checked before a script is taken, as the
  * real API's front door rejects those before any model work.
  */
-export class AnthropicEmulator {
-  readonly url: string;
+export class AnthropicEmulator extends LoopbackEmulator<RecordedRequest, Script> {
   readonly apiKey: string;
-  readonly requests: RecordedRequest[] = [];
-  readonly #server: Server;
   readonly #opts: EmulatorOptions;
-  readonly #queue: Script[] = [];
-  readonly #sockets = new Set<Socket>();
-  readonly #waiters = new Set<() => void>();
 
   private constructor(server: Server, opts: EmulatorOptions) {
-    this.#server = server;
+    super(server, { name: 'AnthropicEmulator', jsonType: JSON_TYPE, requestId: () => randomId('req_emu_') });
     this.#opts = opts;
     this.apiKey = opts.apiKey ?? 'sk-ant-emulator-key';
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    server.on('connection', (s: Socket) => {
-      s.on('error', noop);
-      this.#sockets.add(s);
-      s.once('close', () => this.#sockets.delete(s));
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res));
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<AnthropicEmulator> {
-    const server = createServer();
-    server.on('clientError', (_err, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return new AnthropicEmulator(server, opts);
+    return new AnthropicEmulator(await listenLoopback(), opts);
   }
 
-  enqueue(...scripts: Script[]): void {
-    this.#queue.push(...scripts);
+  protected override record(base: RecordedBase, req: IncomingMessage): RecordedRequest {
+    return { ...base, rawHeaders: req.rawHeaders };
   }
 
-  reset(): void {
-    this.#queue.length = 0;
-    this.requests.length = 0;
+  protected override serve(ex: Exchange): Promise<void> {
+    return this.#route(ex);
   }
 
-  async waitForRequests(n: number, timeoutMs = 5000): Promise<void> {
-    if (this.requests.length >= n) return;
-    await new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (this.requests.length < n) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`AnthropicEmulator: waited ${timeoutMs} ms for ${n} requests, saw ${this.requests.length}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
+  protected override internalError(ex: Exchange): void {
+    this.#sendError(ex, 500, 'api_error');
   }
 
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    req.on('error', noop);
-    res.on('error', noop);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-    } catch {
-      return; // The client left mid-upload; there is nobody to answer.
-    }
-    const body = Buffer.concat(chunks);
-    let json: unknown;
-    try {
-      json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-    } catch {
-      json = undefined;
-    }
-    let settle = noop;
-    const rawUrl = req.url ?? '/';
-    const rec: RecordedRequest = {
-      method: req.method ?? 'GET', url: rawUrl, path: rawUrl.split('?')[0] ?? '/', headers: req.headers,
-      rawHeaders: req.rawHeaders, body, json, aborted: false, responseBytes: Buffer.alloc(0),
-      done: new Promise<void>((resolve) => { settle = resolve; }),
-    };
-    const ex: Exchange = { res, rec, requestId: randomId('req_emu_'), selfReset: false };
-    const onClose = (): void => {
-      if (!res.writableFinished && !ex.selfReset) rec.aborted = true;
-      settle();
-    };
-    if (req.socket.destroyed) onClose();
-    else res.once('close', onClose);
-    this.requests.push(rec);
-    for (const w of [...this.#waiters]) w();
-    try {
-      await this.#route(ex);
-    } catch {
-      if (!res.headersSent) this.#sendError(ex, 500, 'api_error');
-      else this.#destroy(ex);
-    }
-  }
-
-  #headers(ex: Exchange, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  /** Every answer carries a request id and rate-limit headers, as the real API's do. */
+  protected override responseHeaders(ex: Exchange, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
     const reset = new Date(Math.ceil(Date.now() / 60_000) * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       'request-id': ex.requestId,
@@ -223,42 +108,15 @@ export class AnthropicEmulator {
     };
   }
 
-  #sendBody(ex: Exchange, status: number, contentType: string, payload: unknown, extra: Record<string, string> = {}): void {
-    const buf = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
-    ex.res.writeHead(status, this.#headers(ex, { 'content-type': contentType, 'content-length': buf.length, ...extra }));
-    ex.rec.responseBytes = buf;
-    ex.res.end(buf);
-  }
-
   #sendError(ex: Exchange, status: number, type: string, message?: string): void {
-    this.#sendBody(ex, status, JSON_TYPE, errorEnvelope(type, ex.requestId, message));
-  }
-
-  async #write(ex: Exchange, text: string): Promise<boolean> {
-    const { res } = ex;
-    if (res.destroyed) return false;
-    const buf = Buffer.from(text, 'utf8');
-    ex.rec.responseBytes = Buffer.concat([ex.rec.responseBytes, buf]);
-    if (!res.write(buf)) {
-      await new Promise<void>((resolve) => {
-        const go = (): void => { res.off('drain', go); res.off('close', go); resolve(); };
-        res.once('drain', go);
-        res.once('close', go);
-      });
-    }
-    return !res.destroyed;
-  }
-
-  #destroy(ex: Exchange): void {
-    ex.selfReset = true;
-    ex.res.destroy();
+    this.sendBody(ex, status, JSON_TYPE, errorEnvelope(type, ex.requestId, message));
   }
 
   async #route(ex: Exchange): Promise<void> {
     const { rec } = ex;
     const { method, path } = rec;
     if (method === 'HEAD' && (path === '/' || path === '/api/hello')) {
-      ex.res.writeHead(200, this.#headers(ex));
+      ex.res.writeHead(200, this.responseHeaders(ex));
       ex.res.end();
       return;
     }
@@ -282,12 +140,12 @@ export class AnthropicEmulator {
     if (route === 'model') {
       const id = decodeURIComponent(modelMatch?.[1] ?? '');
       const model = EMULATOR_MODELS.find((m) => m.id === id);
-      return model ? this.#sendBody(ex, 200, JSON_TYPE, model) : this.#sendError(ex, 404, 'not_found_error', `model: ${id}`);
+      return model ? this.sendBody(ex, 200, JSON_TYPE, model) : this.#sendError(ex, 404, 'not_found_error', `model: ${id}`);
     }
     if (!isRecord(rec.json)) {
       return this.#sendError(ex, 400, 'invalid_request_error', 'The request body is not valid JSON.');
     }
-    return this.#play(ex, this.#queue.shift(), route);
+    return this.#play(ex, this.nextScript(), route);
   }
 
   #listModels(ex: Exchange): void {
@@ -312,7 +170,7 @@ export class AnthropicEmulator {
       hasMore = end < EMULATOR_MODELS.length;
     }
     const data = EMULATOR_MODELS.slice(start, end);
-    this.#sendBody(ex, 200, JSON_TYPE, {
+    this.sendBody(ex, 200, JSON_TYPE, {
       data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null,
     });
   }
@@ -330,25 +188,25 @@ export class AnthropicEmulator {
         const type = errorTypeFor(s.status);
         const isText = typeof s.body === 'string';
         const payload = s.body === undefined ? errorEnvelope(type, ex.requestId) : s.body;
-        return this.#sendBody(ex, s.status, isText ? 'text/plain; charset=utf-8' : JSON_TYPE, payload, s.headers);
+        return this.sendBody(ex, s.status, isText ? 'text/plain; charset=utf-8' : JSON_TYPE, payload, s.headers);
       }
       case 'sse':
-        ex.res.writeHead(200, this.#headers(ex, { ...SSE_HEADERS, ...s.headers }));
+        ex.res.writeHead(200, this.responseHeaders(ex, { ...SSE_HEADERS, ...s.headers }));
         ex.res.flushHeaders();
         for (const item of s.events) {
           if ('delayMs' in item) await pause(item.delayMs, ex.res);
-          else if (!(await this.#write(ex, 'raw' in item ? item.raw : frame(item.event, item.data)))) return;
+          else if (!(await this.write(ex, 'raw' in item ? item.raw : frame(item.event, item.data)))) return;
         }
         ex.res.end();
         return;
       case 'reset':
-        if (s.afterEvents === undefined) return this.#destroy(ex);
+        if (s.afterEvents === undefined) return this.destroy(ex);
         break;
       case 'errorAfter':
         if (!streaming) return this.#sendError(ex, statusForErrorType(s.error.type), s.error.type, s.error.message);
         break;
       case 'message':
-        if (route === 'count') return this.#sendBody(ex, 200, JSON_TYPE, { input_tokens: estimateInputTokens(json) });
+        if (route === 'count') return this.sendBody(ex, 200, JSON_TYPE, { input_tokens: estimateInputTokens(json) });
         break;
       case 'stall':
         break;
@@ -356,38 +214,20 @@ export class AnthropicEmulator {
 
     const msg = buildMessage(json, s.kind === 'message' && s.content ? s.content : defaultContent(json), s.kind === 'message' ? s : {});
     const extra = s.kind === 'message' ? s.headers : undefined;
-    if (!streaming) return this.#answerPlain(ex, s, route === 'count' ? { input_tokens: estimateInputTokens(json) } : msg, extra);
+    if (!streaming) return this.answerPlain(ex, s.kind, route === 'count' ? { input_tokens: estimateInputTokens(json) } : msg, extra);
 
     const events = streamEvents(msg, this.#opts.pingEvery);
     const limit = s.kind === 'message' ? events.length : s.afterEvents ?? 0;
-    ex.res.writeHead(200, this.#headers(ex, { ...SSE_HEADERS, ...extra }));
+    ex.res.writeHead(200, this.responseHeaders(ex, { ...SSE_HEADERS, ...extra }));
     ex.res.flushHeaders();
     for (const [i, e] of events.slice(0, limit).entries()) {
       if (i > 0 && this.#opts.eventDelayMs) await pause(this.#opts.eventDelayMs, ex.res);
-      if (!(await this.#write(ex, frame(e.event, e.data)))) return;
+      if (!(await this.write(ex, frame(e.event, e.data)))) return;
     }
-    if (s.kind === 'reset') {
-      // A closed connection errors the client's body stream, and WHATWG streams drop chunks not yet read when
-      // that happens; a short gap lets the events already sent reach the consumer, as when a real upstream dies.
-      await pause(RESET_GRACE_MS, ex.res);
-      return this.#destroy(ex);
-    }
-    if (s.kind === 'stall') return; // Hold the connection open; `done` settles when the client gives up.
+    if (await this.cutStream(ex, s.kind)) return;
     if (s.kind === 'errorAfter') {
-      await this.#write(ex, frame('error', { type: 'error', error: s.error }));
+      await this.write(ex, frame('error', { type: 'error', error: s.error }));
     }
     ex.res.end();
-  }
-
-  /** Non-streaming answer; `reset`/`stall` cut it the way a dying upstream would: mid-body or before any body. */
-  #answerPlain(ex: Exchange, s: Script, payload: unknown, extra?: Record<string, string>): void {
-    if (s.kind !== 'reset' && s.kind !== 'stall') return this.#sendBody(ex, 200, JSON_TYPE, payload, extra);
-    const buf = Buffer.from(JSON.stringify(payload), 'utf8');
-    ex.res.writeHead(200, this.#headers(ex, { 'content-type': JSON_TYPE, 'content-length': buf.length }));
-    ex.res.flushHeaders();
-    if (s.kind === 'stall') return;
-    const half = buf.subarray(0, Math.floor(buf.length / 2));
-    ex.rec.responseBytes = Buffer.from(half);
-    ex.res.write(half, () => this.#destroy(ex));
   }
 }

@@ -15,6 +15,7 @@ import { Hash } from '@smithy/hash-node';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BedrockEmulator, type BedrockRecorded } from './bedrock.js';
+import { caught, expectClientAborted, lastRequest } from './test-helpers.js';
 
 const MODEL = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const GREETING = 'Hello from the Anthropic emulator.';
@@ -51,20 +52,7 @@ const bedrock = (opts: { apiKey?: string; timeout?: number } = {}): AnthropicBed
   return opts.apiKey ? new AnthropicBedrock(base) : new AnthropicBedrock({ ...base, awsAccessKey: accessKeyId, awsSecretKey: secretAccessKey });
 };
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function last(e: BedrockEmulator = emu): BedrockRecorded {
-  const rec = e.requests[e.requests.length - 1];
-  if (!rec) throw new Error('no request recorded');
-  return rec;
-}
+const last = (e: BedrockEmulator = emu): BedrockRecorded => lastRequest(e);
 
 /** Splits bytes into frames by their length prelude, decoding each; the codec checks both CRCs and throws on a bad one. */
 function framesFrom(pending: { buf: Buffer }): Message[] {
@@ -245,8 +233,7 @@ describe('BedrockEmulator with @anthropic-ai/bedrock-sdk 1.1.3', () => {
     await emu.waitForRequests(1);
     expect(last().modelId).toBe(MODEL);
     expect(await pending).toBeInstanceOf(APIConnectionTimeoutError);
-    await last().done;
-    expect(last().aborted).toBe(true);
+    await expectClientAborted(last());
   });
 });
 
@@ -378,8 +365,7 @@ describe('BedrockEmulator over raw HTTP', () => {
       seen += framesFrom(pending).length;
     }
     ac.abort();
-    await last(open).done;
-    expect(last(open).aborted).toBe(true);
+    await expectClientAborted(last(open));
     expect(chunkEvents(last(open).responseBytes).map((e) => e.type)).toEqual(EVENTS.slice(0, 2));
 
     const other = await BedrockEmulator.start({ allowUnsigned: true });

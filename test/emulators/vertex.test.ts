@@ -9,6 +9,7 @@ import { GoogleAuth } from 'google-auth-library';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { estimateInputTokens } from './anthropic-sse.js';
 import { CLOUD_PLATFORM_SCOPE, GOOGLE_TOKEN_URL, VertexEmulator, type ServiceAccount, type VertexRecorded } from './vertex.js';
+import { caught, expectClientAborted, lastRequest, typesUntilAbort } from './test-helpers.js';
 
 const MODEL = 'claude-sonnet-4-5@20250929';
 const GREETING = 'Hello from the Anthropic emulator.';
@@ -63,20 +64,7 @@ function vertex(opts: { googleAuth?: GoogleAuth; target?: VertexEmulator; timeou
   });
 }
 
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function last(target = emu): VertexRecorded {
-  const rec = target.requests[target.requests.length - 1];
-  if (!rec) throw new Error('no request recorded');
-  return rec;
-}
+const last = (target = emu): VertexRecorded => lastRequest(target);
 
 /** The access token google-auth-library holds right now (what it put in the SDK's Authorization header). */
 async function heldToken(a: GoogleAuth): Promise<string | null | undefined> {
@@ -329,19 +317,12 @@ describe('AnthropicVertex 1.1.3 with a real GoogleAuth', () => {
 
     const ac = new AbortController();
     const stream = await vertex().messages.create({ model: MODEL, max_tokens: 8, messages: hi, stream: true }, { signal: ac.signal });
-    const types: string[] = [];
-    for await (const ev of stream) {
-      types.push(ev.type);
-      if (ev.type === 'content_block_start') ac.abort();
-    }
-    expect(types).toEqual(['message_start', 'content_block_start']);
-    await last().done;
-    expect(last().aborted).toBe(true);
+    expect(await typesUntilAbort(stream, ac, 'content_block_start')).toEqual(['message_start', 'content_block_start']);
+    await expectClientAborted(last());
 
     const slow = caught(vertex({ timeout: 150 }).messages.create({ model: MODEL, max_tokens: 8, messages: hi }));
     await emu.waitForRequests(4);
     expect(await slow).toBeInstanceOf(APIConnectionTimeoutError);
-    await last().done;
-    expect(last().aborted).toBe(true);
+    await expectClientAborted(last());
   });
 });

@@ -1,12 +1,12 @@
 // A loopback stand-in for Vertex AI's Anthropic publisher endpoints plus Google's OAuth token
 // endpoint (protocols.md C), faithful enough that @anthropic-ai/vertex-sdk and a real
 // google-auth-library accept it, with scripts to make it misbehave the ways Vertex does.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
 import {
   buildMessage, defaultContent, errorEnvelope, estimateInputTokens, frame, isRecord, randomId, statusForErrorType,
   streamEvents, type ContentBlockSpec, type Usage,
 } from './anthropic-sse.js';
+import { firstHeader, listenLoopback, LoopbackEmulator, pause, type Exchange as BaseExchange, type RecordedBase } from './loopback-server.js';
 import { googleError, quotaMessage, TokenAuthority, type ServiceAccount } from './vertex-auth.js';
 
 export type { ContentBlockSpec, Usage } from './anthropic-sse.js';
@@ -14,9 +14,7 @@ export { CLOUD_PLATFORM_SCOPE, GOOGLE_TOKEN_URL, type ServiceAccount } from './v
 
 export type VertexOp = 'rawPredict' | 'streamRawPredict' | 'countTokens';
 
-export interface VertexRecorded {
-  method: string;
-  url: string;
+export interface VertexRecorded extends RecordedBase {
   /** Without the query, still percent-encoded as sent. */
   path: string;
   /** Decoded path parts; empty strings when the path is not a prediction route. */
@@ -26,17 +24,8 @@ export interface VertexRecorded {
   model: string;
   /** `other` marks a path that is none of the three routes (answered 404). */
   op: VertexOp | 'other';
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  json: unknown;
   /** The bearer token sent, whether or not the emulator accepted it. */
   token: string | undefined;
-  /** The client closed the connection before the response finished (never set by a `reset` script). */
-  aborted: boolean;
-  /** Exactly the body bytes written so far; grows while a stream is in flight. */
-  responseBytes: Buffer;
-  /** Settles when the response finished or the connection closed. */
-  done: Promise<void>;
 }
 
 export type VertexScript =
@@ -57,18 +46,10 @@ export interface VertexEmulatorOptions {
   tokenTtlSeconds?: number;
 }
 
-interface Exchange {
-  res: ServerResponse;
-  rec: VertexRecorded;
-  requestId: string;
-  /** Set before the emulator destroys the socket itself, so that is not mistaken for a client abort. */
-  selfReset: boolean;
-}
+type Exchange = BaseExchange<VertexRecorded>;
 
-const noop = (): void => undefined;
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 const JSON_TYPE = 'application/json; charset=UTF-8';
-const RESET_GRACE_MS = 25;
 /** Vertex accepts the dated Vertex version (CC, SDK 0.x) and the header version SDK 1.x copies into the body. */
 const BODY_VERSIONS = ['vertex-2023-10-16', '2026-10-21'];
 const ROUTE = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/anthropic\/models\/([^/]+):(rawPredict|streamRawPredict)$/;
@@ -76,30 +57,12 @@ const ROUTE = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/anthrop
 const NOT_FOUND_HTML = '<!DOCTYPE html>\n<html lang=en><meta charset=utf-8><title>Error 404 (Not Found)!!1</title>'
   + '<p><b>404.</b> <ins>That’s an error.</ins><p>The requested URL was not found on this server. <ins>That’s all we know.</ins>\n';
 
-function firstHeader(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 function decode(s: string): string | undefined {
   try {
     return decodeURIComponent(s);
   } catch {
     return undefined;
   }
-}
-
-/** Resolves after `ms` or as soon as the response closes, so a departed client never leaves a timer behind. */
-function pause(ms: number, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    res.once('close', done);
-    function done(): void {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    }
-  });
 }
 
 function parseRoute(method: string, path: string): Pick<VertexRecorded, 'project' | 'region' | 'model' | 'op'> {
@@ -126,42 +89,23 @@ function modelOf(rec: VertexRecorded): string {
  * body shape are checked before a queued script is taken, as Vertex's front door rejects those
  * before any model work; with no script queued the reply is the Anthropic emulator's default.
  */
-export class VertexEmulator {
-  readonly url: string;
+export class VertexEmulator extends LoopbackEmulator<VertexRecorded, VertexScript> {
   readonly baseUrl: string;
   readonly tokenUrl: string;
   readonly project: string;
-  readonly requests: VertexRecorded[] = [];
   readonly tokenRequests: Array<{ at: number; clientEmail: string; ok: boolean }> = [];
-  readonly #server: Server;
   readonly #authority: TokenAuthority;
-  readonly #queue: VertexScript[] = [];
-  readonly #sockets = new Set<Socket>();
-  readonly #waiters = new Set<() => void>();
 
   private constructor(server: Server, opts: VertexEmulatorOptions) {
-    this.#server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    super(server, { name: 'VertexEmulator', jsonType: JSON_TYPE, requestId: () => randomId('req_vrtx_') });
     this.baseUrl = `${this.url}/v1`;
     this.tokenUrl = `${this.url}/token`;
     this.project = opts.project ?? 'emu-project';
     this.#authority = new TokenAuthority(this.project, this.tokenUrl, opts.tokenTtlSeconds ?? 3600);
-    server.on('connection', (s: Socket) => {
-      s.on('error', noop);
-      this.#sockets.add(s);
-      s.once('close', () => this.#sockets.delete(s));
-    });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res));
   }
 
   static async start(opts: VertexEmulatorOptions = {}): Promise<VertexEmulator> {
-    const server = createServer();
-    server.on('clientError', (_err, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    return new VertexEmulator(server, opts);
+    return new VertexEmulator(await listenLoopback(), opts);
   }
 
   /** A new service account with a fresh RSA key, known to this emulator only; `token_uri` is `tokenUrl`. */
@@ -169,88 +113,37 @@ export class VertexEmulator {
     return this.#authority.createAccount();
   }
 
-  enqueue(...scripts: VertexScript[]): void {
-    this.#queue.push(...scripts);
-  }
-
   /** Forgets scripts and records; issued tokens and accounts stay valid so cached client tokens keep working. */
-  reset(): void {
-    this.#queue.length = 0;
-    this.requests.length = 0;
+  override reset(): void {
+    super.reset();
     this.tokenRequests.length = 0;
   }
 
-  async waitForRequests(n: number, timeoutMs = 5000): Promise<void> {
-    if (this.requests.length >= n) return;
-    await new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (this.requests.length < n) return;
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`VertexEmulator: waited ${timeoutMs} ms for ${n} requests, saw ${this.requests.length}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-    });
+  /** The token endpoint is OAuth, not a prediction call: it is counted in `tokenRequests`, not `requests`. */
+  protected override serveUnrecorded(method: string, path: string, body: Buffer, res: ServerResponse): boolean {
+    if (method !== 'POST' || path !== '/token') return false;
+    try {
+      this.#token(res, body);
+    } catch {
+      // A broken exchange must not become an unhandled rejection that takes the test process down.
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+    return true;
   }
 
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  protected override record(base: RecordedBase): VertexRecorded {
+    return {
+      ...base, ...parseRoute(base.method, base.path),
+      token: /^Bearer (.+)$/i.exec(firstHeader(base.headers, 'authorization') ?? '')?.[1],
+    };
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    req.on('error', noop);
-    res.on('error', noop);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-    } catch {
-      return; // The client left mid-upload; there is nobody to answer.
-    }
-    const body = Buffer.concat(chunks);
-    const method = req.method ?? 'GET';
-    const rawUrl = req.url ?? '/';
-    const path = rawUrl.split('?')[0] ?? '/';
-    if (method === 'POST' && path === '/token') {
-      try {
-        return this.#token(res, body);
-      } catch {
-        if (!res.headersSent) res.writeHead(500).end();
-        return; // A broken exchange must not become an unhandled rejection that takes the test process down.
-      }
-    }
+  protected override serve(ex: Exchange): Promise<void> {
+    return this.#route(ex);
+  }
 
-    let json: unknown;
-    try {
-      json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-    } catch {
-      json = undefined;
-    }
-    let settle = noop;
-    const rec: VertexRecorded = {
-      method, url: rawUrl, path, ...parseRoute(method, path), headers: req.headers, body, json,
-      token: /^Bearer (.+)$/i.exec(firstHeader(req.headers, 'authorization') ?? '')?.[1],
-      aborted: false, responseBytes: Buffer.alloc(0), done: new Promise<void>((resolve) => { settle = resolve; }),
-    };
-    const ex: Exchange = { res, rec, requestId: randomId('req_vrtx_'), selfReset: false };
-    const onClose = (): void => {
-      if (!res.writableFinished && !ex.selfReset) rec.aborted = true;
-      settle();
-    };
-    if (req.socket.destroyed) onClose();
-    else res.once('close', onClose);
-    this.requests.push(rec);
-    for (const w of [...this.#waiters]) w();
-    try {
-      await this.#route(ex);
-    } catch {
-      if (!res.headersSent) this.#sendBody(ex, 500, JSON_TYPE, googleError(500));
-      else this.#destroy(ex);
-    }
+  protected override internalError(ex: Exchange): void {
+    this.sendBody(ex, 500, JSON_TYPE, googleError(500));
   }
 
   #token(res: ServerResponse, body: Buffer): void {
@@ -261,50 +154,23 @@ export class VertexEmulator {
     res.end(buf);
   }
 
-  #sendBody(ex: Exchange, status: number, contentType: string, payload: unknown, extra: Record<string, string> = {}): void {
-    const buf = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
-    ex.res.writeHead(status, { 'content-type': contentType, 'content-length': buf.length, ...extra });
-    ex.rec.responseBytes = buf;
-    ex.res.end(buf);
-  }
-
   #anthropicError(ex: Exchange, status: number, type: string, message?: string): void {
-    this.#sendBody(ex, status, JSON_TYPE, errorEnvelope(type, ex.requestId, message));
-  }
-
-  async #write(ex: Exchange, text: string): Promise<boolean> {
-    const { res } = ex;
-    if (res.destroyed) return false;
-    const buf = Buffer.from(text, 'utf8');
-    ex.rec.responseBytes = Buffer.concat([ex.rec.responseBytes, buf]);
-    if (!res.write(buf)) {
-      await new Promise<void>((resolve) => {
-        const go = (): void => { res.off('drain', go); res.off('close', go); resolve(); };
-        res.once('drain', go);
-        res.once('close', go);
-      });
-    }
-    return !res.destroyed;
-  }
-
-  #destroy(ex: Exchange): void {
-    ex.selfReset = true;
-    ex.res.destroy();
+    this.sendBody(ex, status, JSON_TYPE, errorEnvelope(type, ex.requestId, message));
   }
 
   async #route(ex: Exchange): Promise<void> {
     const { rec } = ex;
-    if (rec.op === 'other') return this.#sendBody(ex, 404, 'text/html; charset=UTF-8', NOT_FOUND_HTML);
+    if (rec.op === 'other') return this.sendBody(ex, 404, 'text/html; charset=UTF-8', NOT_FOUND_HTML);
     if (!this.#authority.accepts(rec.token)) {
-      return this.#sendBody(ex, 401, JSON_TYPE, googleError(401), { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' });
+      return this.sendBody(ex, 401, JSON_TYPE, googleError(401), { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' });
     }
     if (rec.project !== this.project) {
       const resource = `//aiplatform.googleapis.com/projects/${rec.project}/locations/${rec.region}/publishers/anthropic/models/${rec.model}`;
-      return this.#sendBody(ex, 403, JSON_TYPE, googleError(403, `Permission 'aiplatform.endpoints.predict' denied on resource '${resource}' (or it may not exist).`));
+      return this.sendBody(ex, 403, JSON_TYPE, googleError(403, `Permission 'aiplatform.endpoints.predict' denied on resource '${resource}' (or it may not exist).`));
     }
     const json = rec.json;
     // Body parsing belongs to Google's front end, so a broken body gets Google's envelope, not Anthropic's.
-    if (!isRecord(json)) return this.#sendBody(ex, 400, JSON_TYPE, googleError(400, 'Invalid JSON payload received.'));
+    if (!isRecord(json)) return this.sendBody(ex, 400, JSON_TYPE, googleError(400, 'Invalid JSON payload received.'));
     const bad = (message: string): void => this.#anthropicError(ex, 400, 'invalid_request_error', message);
     if (json.anthropic_version === undefined) return bad('anthropic_version: Field required');
     if (typeof json.anthropic_version !== 'string' || !BODY_VERSIONS.includes(json.anthropic_version)) {
@@ -321,9 +187,9 @@ export class VertexEmulator {
     const model = modelOf(rec);
     if (!model.startsWith('claude-')) {
       const name = `projects/${rec.project}/locations/${rec.region}/publishers/anthropic/models/${model}`;
-      return this.#sendBody(ex, 404, JSON_TYPE, googleError(404, `Publisher Model \`${name}\` not found.`));
+      return this.sendBody(ex, 404, JSON_TYPE, googleError(404, `Publisher Model \`${name}\` not found.`));
     }
-    return this.#play(ex, this.#queue.shift());
+    return this.#play(ex, this.nextScript());
   }
 
   async #play(ex: Exchange, script: VertexScript | undefined): Promise<void> {
@@ -339,18 +205,18 @@ export class VertexEmulator {
         const envelope = googleError(s.status, s.status === 429 ? quotaMessage(modelOf(rec)) : undefined);
         const payload: unknown = s.body === undefined ? envelope : s.body;
         const wrapped = s.arrayWrapped ? [payload] : payload;
-        return this.#sendBody(ex, s.status, typeof wrapped === 'string' ? 'text/plain; charset=UTF-8' : JSON_TYPE, wrapped, s.headers);
+        return this.sendBody(ex, s.status, typeof wrapped === 'string' ? 'text/plain; charset=UTF-8' : JSON_TYPE, wrapped, s.headers);
       }
       case 'anthropicError':
         return this.#anthropicError(ex, s.status, s.type, s.message);
       case 'reset':
-        if (s.afterEvents === undefined) return this.#destroy(ex);
+        if (s.afterEvents === undefined) return this.destroy(ex);
         break;
       case 'errorAfter':
         if (!streaming) return this.#anthropicError(ex, statusForErrorType(s.error.type), s.error.type, s.error.message);
         break;
       case 'message':
-        if (rec.op === 'countTokens') return this.#sendBody(ex, 200, JSON_TYPE, { input_tokens: estimateInputTokens(rec.json) });
+        if (rec.op === 'countTokens') return this.sendBody(ex, 200, JSON_TYPE, { input_tokens: estimateInputTokens(rec.json) });
         break;
       case 'stall':
         break;
@@ -361,35 +227,17 @@ export class VertexEmulator {
     const built = buildMessage(json, s.kind === 'message' && s.content ? s.content : defaultContent(json),
       { model: rec.model.replace('@', '-'), ...(s.kind === 'message' ? s : {}) });
     const msg = { ...built, id: randomId('msg_vrtx_') };
-    if (!streaming) return this.#answerPlain(ex, s, rec.op === 'countTokens' ? { input_tokens: estimateInputTokens(json) } : msg);
+    if (!streaming) return this.answerPlain(ex, s.kind, rec.op === 'countTokens' ? { input_tokens: estimateInputTokens(json) } : msg);
 
     const events = streamEvents(msg);
     const limit = s.kind === 'message' ? events.length : s.afterEvents ?? 0;
     ex.res.writeHead(200, SSE_HEADERS);
     ex.res.flushHeaders();
     for (const e of events.slice(0, limit)) {
-      if (!(await this.#write(ex, frame(e.event, e.data)))) return;
+      if (!(await this.write(ex, frame(e.event, e.data)))) return;
     }
-    if (s.kind === 'reset') {
-      // A closed connection errors the client's body stream, and WHATWG streams drop chunks not yet read when
-      // that happens; a short gap lets the events already sent reach the consumer, as when a real upstream dies.
-      await pause(RESET_GRACE_MS, ex.res);
-      return this.#destroy(ex);
-    }
-    if (s.kind === 'stall') return; // Hold the connection open; `done` settles when the client gives up.
-    if (s.kind === 'errorAfter') await this.#write(ex, frame('error', { type: 'error', error: s.error }));
+    if (await this.cutStream(ex, s.kind)) return;
+    if (s.kind === 'errorAfter') await this.write(ex, frame('error', { type: 'error', error: s.error }));
     ex.res.end();
-  }
-
-  /** Non-streaming answer; `reset`/`stall` cut it the way a dying upstream would: mid-body or before any body. */
-  #answerPlain(ex: Exchange, s: VertexScript, payload: unknown): void {
-    if (s.kind !== 'reset' && s.kind !== 'stall') return this.#sendBody(ex, 200, JSON_TYPE, payload);
-    const buf = Buffer.from(JSON.stringify(payload), 'utf8');
-    ex.res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': buf.length });
-    ex.res.flushHeaders();
-    if (s.kind === 'stall') return;
-    const half = buf.subarray(0, Math.floor(buf.length / 2));
-    ex.rec.responseBytes = Buffer.from(half);
-    ex.res.write(half, () => this.#destroy(ex));
   }
 }
