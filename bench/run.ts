@@ -64,10 +64,10 @@ export async function runBench(argv: string[]): Promise<void> {
     pinning: `system under test on CPU 1; load generator and upstream on CPU ${LOAD_CPU} (taskset)`,
     method: [
       `Each system is started fresh for each scenario (so peak RSS is that scenario's), warmed up ${quick ? 0.5 : 2} s, then measured.`,
-      `Saturation: a closed loop of N connections for ${quick ? 2 : 10} s (A, B: 50; C: 16). CPU ms/req and CPU share come from /proc/<pid>/stat of the system's process.`,
+      `Saturation: a closed loop of N connections for ${quick ? 2 : 10} s (50 connections; fewer left the systems below saturation in C, measuring latency instead of throughput). CPU ms/req and CPU share come from /proc/<pid>/stat of the system's process.`,
       `Fixed rates: an open loop (requests sent when due, latency timed from when due, so queueing is not hidden) for ${quick ? 2 : 10} s. "Added" = the system's percentile minus the direct run's at the same rate. TTFB = first body byte.`,
       'Upstream: replies built once and sent from memory (the test emulator\'s byte format), no added latency; D paces its 200 events ' + (quick ? '20' : '100') + ' ms apart.',
-      'Gatehouse: key authentication (hashed key, workspace, metadata), Messages body validation and indexing, provider selection, header hygiene, CORS, streaming relay with abort propagation: every governance feature that exists so far.',
+      'Gatehouse: key authentication (hashed key, workspace, metadata), Messages body validation and indexing, a two-target fallback routing config, the response cache (keys computed and answers stored on every request; force-refresh so it never serves a hit), header hygiene, CORS, streaming relay with abort propagation: every governance feature that exists so far.',
       'Bare proxy: node:http + one undici Pool, headers copied, bodies piped both ways; no auth, no validation (the practical floor).',
       "Portkey: @portkey-ai/gateway with provider anthropic and x-portkey-custom-host at the upstream (its documented Claude Code set-up; @hono/node-server overridden to 2.x, which its streaming needs). It rebuilds the body from an allow-list, so it sends less than it receives.",
     ],

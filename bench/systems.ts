@@ -43,9 +43,16 @@ export async function gatehouse(upstreamUrl: string): Promise<System> {
     config,
     JSON.stringify({
       server: { cors: { origins: ['https://pivot.claude.ai'] } },
-      providers: { anthropic: { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl } },
+      providers: {
+        anthropic: { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
+        'anthropic-backup': { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
+      },
       default_provider: 'anthropic',
       workspaces: { bench: { name: 'Benchmark' } },
+      // A two-target fallback with the response cache on (every request is sent with
+      // x-portkey-cache-force-refresh, so the cache computes keys and stores answers but never
+      // serves one: its cost is measured without its benefit).
+      configs: { bench: { strategy: { mode: 'fallback' }, targets: [{ provider: '@anthropic' }, { provider: '@anthropic-backup' }], cache: { mode: 'simple', max_age: 60 } } },
     }),
   );
   const admin = 'gha_bench_admin_key';
@@ -62,14 +69,14 @@ export async function gatehouse(upstreamUrl: string): Promise<System> {
   const res = await fetch(`${url}/api/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', workspace: 'bench', metadata: { team: 'bench', env: 'bench' } }),
+    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' } }),
   });
   const { key } = (await res.json()) as { key: string };
   return {
     name: 'gatehouse',
     url,
     pid: proc.pid,
-    headers: { authorization: `Bearer ${key}`, 'x-portkey-metadata': '{"user":"bench@example.com"}' },
+    headers: { authorization: `Bearer ${key}`, 'x-portkey-metadata': '{"user":"bench@example.com"}', 'x-portkey-cache-force-refresh': 'true' },
     probePath: '/healthz',
     version: (require(join(ROOT, 'gateway/package.json')) as { version: string }).version,
     stop: async () => {
