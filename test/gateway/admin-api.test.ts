@@ -102,3 +102,42 @@ describe('OpenAPI document', () => {
     expect(Object.keys(create.properties ?? {})).toEqual(expect.arrayContaining(['name', 'workspace', 'provider', 'metadata', 'expires_in']));
   });
 });
+
+describe('admin API: routing configs', () => {
+  it('creates a config through the API, validated like the file, usable by keys at once', async () => {
+    const put = await gw.admin<{ id: string; source: string }>('PUT', '/api/admin/configs/team-eng', {
+      strategy: { mode: 'fallback' },
+      targets: [{ provider: '@anthropic' }, { provider: '@anthropic', override_params: { model: 'claude-haiku-5-5' } }],
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ id: 'team-eng', source: 'api' });
+    const list = await gw.admin<{ data: Array<{ id: string; source: string }> }>('GET', '/api/admin/configs');
+    expect(list.body.data).toContainEqual(expect.objectContaining({ id: 'team-eng', source: 'api' }));
+
+    const key = (await gw.createKey({ name: 'eng', config: 'team-eng' })).key;
+    emu.enqueue({ kind: 'status', status: 503 });
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key },
+      body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+    expect((emu.requests.at(-1)!.json as { model: string }).model).toBe('claude-haiku-5-5');
+  });
+
+  it('names every problem of a bad config by path', async () => {
+    const r = await gw.admin<Envelope>('PUT', '/api/admin/configs/broken', { strategy: { mode: 'fallback' }, targets: [{ provider: '@nowhere' }, { provider: '@anthropic', retry: { attempts: 9 } }] });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/config\.targets\.1\.retry\.attempts: at most 5 retries/);
+  });
+
+  it('refuses to delete a config a key uses, and deletes it once unused', async () => {
+    await gw.admin('PUT', '/api/admin/configs/temp', { provider: '@anthropic' });
+    const k = await gw.createKey({ name: 'temp-user', config: 'temp' });
+    expect((await gw.admin<Envelope>('DELETE', '/api/admin/configs/temp')).status).toBe(409);
+    await gw.admin('POST', `/api/admin/keys/${k.id}/revoke`, {});
+    expect((await gw.admin('DELETE', '/api/admin/configs/temp')).status).toBe(204);
+    expect((await gw.admin('GET', '/api/admin/configs/temp')).status).toBe(404);
+  });
+});

@@ -275,8 +275,8 @@ describe('cache', () => {
     const first = await send(key, body(1));
     const firstText = await first.text();
     expect(first.headers.get('x-portkey-cache-status')).toBe('MISS');
-    // Same request, keys in another order and other spacing: the same answer.
-    const again = await send(key, JSON.stringify({ stream: true, messages: [{ content: 'cache me 1', role: 'user' }], max_tokens: 32, model: 'claude-opus-5-5' }));
+    // Same request, fields in another order and other spacing: the same answer.
+    const again = await send(key, `{ "stream": true,\n "messages": [{"role":"user","content":"cache me 1"}], "max_tokens":32, "model":"claude-opus-5-5" }`);
     expect(again.headers.get('x-portkey-cache-status')).toBe('HIT');
     expect(again.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await again.text()).toBe(firstText);

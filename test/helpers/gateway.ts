@@ -13,7 +13,7 @@ export interface TestGateway {
   runtime: Runtime;
   app: FastifyInstance;
   dataDir: string;
-  admin<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
+  admin<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>;
   createKey(body?: Record<string, unknown>): Promise<KeyWithSecret>;
   close(): Promise<void>;
 }
@@ -35,13 +35,14 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
   if (addr === null || typeof addr !== 'object') throw new Error('gateway did not bind');
   const url = `http://127.0.0.1:${addr.port}`;
 
-  const admin = async <T>(method: 'GET' | 'POST', path: string, body?: unknown) => {
+  const admin = async <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => {
     const res = await fetch(url + path, {
       method,
       headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   };
 
   return {

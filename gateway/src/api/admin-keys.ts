@@ -33,8 +33,8 @@ export function adminKeyRoutes(rt: Runtime) {
       }
       const provider = body.provider?.replace(/^@/, '') ?? null;
       if (provider !== null && !rt.providers.has(provider)) throw errors.unknownProvider(provider, [...rt.providers.keys()]);
-      if (body.config !== undefined && !(body.config in rt.config.configs)) {
-        throw errors.invalidParam(`config: "${body.config}" is not defined under "configs" in the gateway's config file.`);
+      if (body.config !== undefined && !rt.configs.has(body.config)) {
+        throw errors.invalidParam(`config: "${body.config}" is not defined (in the gateway's config file or through /api/admin/configs).`);
       }
       const now = new Date();
       const expires_at = body.expires_in ? new Date(now.getTime() + durationOr400('expires_in', body.expires_in)).toISOString() : (body.expires_at ?? null);

@@ -1,9 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../server/runtime.js';
+import { errors } from '../wire/errors.js';
 
-/** Routing state an admin can inspect: which providers' circuits are open. */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Routing configs and circuit state, for admins. */
 export function adminRoutingRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/circuits', async () => ({ data: rt.circuits.states() }));
+
+    app.get('/configs', async () => ({ data: rt.configs.list() }));
+
+    app.get<{ Params: { id: string } }>('/configs/:id', async (req) => {
+      const entry = rt.configs.list().find((c) => c.id === req.params.id);
+      if (!entry) throw errors.adminNotFound(`Config ${req.params.id}`);
+      return entry;
+    });
+
+    app.put<{ Params: { id: string } }>('/configs/:id', async (req) => {
+      if (!ID.test(req.params.id)) throw errors.invalidParam('A config id uses letters, digits, ".", "_" and "-" (at most 128).');
+      return rt.configs.put(rt.store, req.params.id, req.body);
+    });
+
+    app.delete<{ Params: { id: string } }>('/configs/:id', async (req, reply) => {
+      const users = (await rt.store.listKeys({ includeRevoked: false })).filter((k) => k.config === req.params.id);
+      if (users.length) throw errors.conflict(`Config ${req.params.id} is the default of ${users.length} key(s) (${users.slice(0, 5).map((k) => k.id).join(', ')}); change them first.`);
+      if (!(await rt.configs.delete(rt.store, req.params.id))) throw errors.adminNotFound(`Config ${req.params.id}`);
+      return reply.code(204).send();
+    });
   };
 }

@@ -5,9 +5,12 @@ import type { RouteNode } from './config-schema.js';
 /**
  * The `cache: {mode: "simple", max_age}` of routing configs: an exact-match response cache in
  * memory (PostgreSQL/Redis deployments get a shared one later). Keys cover the workspace (teams
- * never see each other's answers), the routing config, the operation, the body with its keys
- * sorted, and the headers that change an answer. Only complete 200 answers are stored; a stream
- * is stored as its SSE bytes and replayed as such.
+ * never see each other's answers), the routing config, the operation, the headers that change an
+ * answer, and the body normalised at the top level: the order of its fields and the spacing
+ * between them do not matter; each field's value counts byte for byte. A full canonical JSON
+ * (nested keys sorted) costs ~1.6 ms on a 300 KB Claude Code body against ~0.2 ms for this, and
+ * clients serialise the same content the same way. Only complete 200 answers are stored; a
+ * stream is stored as its SSE bytes and replayed as such.
  */
 
 export interface CacheSetting {
@@ -23,18 +26,14 @@ export function cacheSetting(cache: RouteNode['cache']): CacheSetting | undefine
   return { maxAgeMs: maxAge * 1000 };
 }
 
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
-  }
-  return v;
-}
-
 export function cacheKey(parts: { workspace: string; route: RouteNode; op: string; body: RequestBody; headers: Record<string, string> }): string {
-  return createHash('sha256')
-    .update(JSON.stringify([parts.workspace, parts.route, parts.op, parts.headers['anthropic-version'] ?? '', parts.headers['anthropic-beta'] ?? '', canonical(parts.body.json())]))
-    .digest('hex');
+  const h = createHash('sha256').update(JSON.stringify([parts.workspace, parts.route, parts.op, parts.headers['anthropic-version'] ?? '', parts.headers['anthropic-beta'] ?? '']));
+  const { raw, members } = parts.body;
+  for (const name of [...members.keys()].sort()) {
+    const m = members.get(name)!;
+    h.update(`\0${name}\0`).update(raw.subarray(m.start, m.end));
+  }
+  return h.digest('hex');
 }
 
 export interface CachedAnswer {

@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { GatehouseConfig } from '../config/schema.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
-import { providerRefs, RouteNodeSchema, type RouteNode } from './config-schema.js';
+import type { RouteNode } from './config-schema.js';
+import type { ConfigRegistry } from './registry.js';
 
 /**
  * The provider for targets that name none (and for requests without a config):
@@ -19,7 +20,7 @@ export function defaultProvider(req: FastifyRequest, key: KeyRecord | undefined,
  * Which routing config serves a request: `x-portkey-config` (a config id, or inline JSON when the
  * key allows it), else the key's config, else a single target on the default provider.
  */
-export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, cfg: Readonly<GatehouseConfig>, providers: ReadonlySet<string>): RouteNode {
+export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, configs: ConfigRegistry): RouteNode {
   const header = req.headers['x-portkey-config'];
   const asked = typeof header === 'string' ? header.trim() : '';
   if (asked.startsWith('{')) {
@@ -30,21 +31,19 @@ export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, cf
     } catch (e) {
       throw errors.invalidParam(`x-portkey-config is not valid JSON: ${e instanceof Error ? e.message : String(e)}.`);
     }
-    const parsed = RouteNodeSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw errors.invalidParam(`x-portkey-config: ${parsed.error.issues.map((i) => `${['config', ...i.path].join('.')}: ${i.message}`).join('; ')}.`);
+    try {
+      return configs.validate(raw);
+    } catch (e) {
+      throw errors.invalidParam(`x-portkey-config: ${(e as Error).message}`);
     }
-    const unknown = providerRefs(parsed.data).filter((r) => !providers.has(r.slug));
-    if (unknown.length) throw errors.invalidParam(`x-portkey-config: ${unknown.map((r) => `${r.path}.provider: @${r.slug} is not a provider of this gateway`).join('; ')}.`);
-    return parsed.data;
   }
   if (asked) {
-    const named = cfg.configs[asked];
-    if (!named) throw errors.invalidParam(`x-portkey-config: config "${asked}" is not defined on this gateway (known: ${Object.keys(cfg.configs).join(', ') || 'none'}).`);
+    const named = configs.get(asked);
+    if (!named) throw errors.invalidParam(`x-portkey-config: config "${asked}" is not defined on this gateway (known: ${configs.list().map((c) => c.id).join(', ') || 'none'}).`);
     return named;
   }
   if (key?.config) {
-    const named = cfg.configs[key.config];
+    const named = configs.get(key.config);
     if (named) return named;
   }
   return {};

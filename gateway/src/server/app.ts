@@ -28,6 +28,7 @@ export interface AppHandle {
 /** Builds the HTTP app; never listens, so tests and the CLI decide where. */
 export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): Promise<AppHandle> {
   const bodyLimit = Math.round(rt.config.server.body_limit_mb * 1024 * 1024);
+  await rt.configs.load(rt.store);
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info' },
     genReqId: () => newRequestId(),
@@ -65,7 +66,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   const origins = rt.config.server.cors.origins;
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-    methods: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     exposedHeaders: EXPOSED,
     maxAge: 600,
   });

@@ -21,7 +21,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const body = req.body;
     const key = req.gatehouseKey;
-    const route = resolveRoute(req, key, rt.config, providerSlugs);
+    const route = resolveRoute(req, key, rt.configs);
     const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata);
     const headers = forwardableRequestHeaders(req.headers);
     const trace = req.headers['x-portkey-trace-id'];

@@ -15,6 +15,7 @@ import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
 import { ResponseCache } from '../routing/cache.js';
 import { Circuits } from '../routing/circuit.js';
+import { ConfigRegistry } from '../routing/registry.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 
@@ -33,6 +34,8 @@ export interface Runtime {
   readonly workspaces: ReadonlySet<string>;
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
+  /** Named routing configs: the file's and the admin API's. */
+  readonly configs: ConfigRegistry;
   /** Answers of configs with `cache`, in memory. */
   readonly cache: ResponseCache;
 }
@@ -110,9 +113,11 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   const env = opts.env ?? process.env;
   const store = new SqliteStore(opts.dataDir);
   const admin = resolveAdminKey(loaded, opts.dataDir, env);
+  const providers = buildProviders(loaded, env);
   return {
     config: loaded.config,
-    providers: buildProviders(loaded, env),
+    providers,
+    configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys())),
     store,
     keys: new KeyCache(store),
     agent: createAgent(loaded.config.server.timeouts),

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyRecord, NewKey, SecretMatch, Store } from './types.js';
+import type { KeyRecord, NewKey, SecretMatch, Store, StoredConfig } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -27,6 +27,7 @@ const MIGRATIONS = [
    );
    CREATE INDEX key_secrets_key ON key_secrets(key_id);`,
   `ALTER TABLE keys ADD COLUMN allow_inline_config INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE TABLE configs (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);`,
 ];
 
 interface KeyRow {
@@ -74,6 +75,9 @@ export class SqliteStore implements Store {
       revoke: this.db.prepare(`UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
       expireOld: this.db.prepare(`UPDATE key_secrets SET valid_until = ? WHERE key_id = ? AND (valid_until IS NULL OR valid_until > ?)`),
       markRotated: this.db.prepare(`UPDATE keys SET rotated_at = ? WHERE id = ?`),
+      listConfigs: this.db.prepare(`SELECT id, body, updated_at FROM configs ORDER BY id`),
+      putConfig: this.db.prepare(`INSERT INTO configs (id, body, updated_at) VALUES (@id, @body, @updated_at) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`),
+      deleteConfig: this.db.prepare(`DELETE FROM configs WHERE id = ?`),
     };
   }
 
@@ -125,6 +129,18 @@ export class SqliteStore implements Store {
       this.stmts.markRotated.run(at, id);
     })();
     return this.getKey(id);
+  }
+
+  async listConfigs(): Promise<StoredConfig[]> {
+    return this.stmts.listConfigs.all() as StoredConfig[];
+  }
+
+  async putConfig(c: StoredConfig): Promise<void> {
+    this.stmts.putConfig.run(c);
+  }
+
+  async deleteConfig(id: string): Promise<boolean> {
+    return this.stmts.deleteConfig.run(id).changes > 0;
   }
 
   async close(): Promise<void> {

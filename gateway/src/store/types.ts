@@ -41,7 +41,17 @@ export interface SecretMatch {
   valid_until: string | null;
 }
 
+/** A routing config created through the admin API (the file's own configs are not stored). */
+export interface StoredConfig {
+  id: string;
+  body: string;
+  updated_at: string;
+}
+
 export interface Store {
+  listConfigs(): Promise<StoredConfig[]>;
+  putConfig(c: StoredConfig): Promise<void>;
+  deleteConfig(id: string): Promise<boolean>;
   createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord>;
   findKeyBySecretHash(hash: string): Promise<SecretMatch | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;

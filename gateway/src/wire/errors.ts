@@ -150,6 +150,7 @@ export const errors = {
 
   // --- admin API
   adminNotFound: make('not_found', 404, 'not_found_error', (what: string) => `${what} was not found.`, false),
+  conflict: make('conflict', 409, 'invalid_request_error', (what: string) => what, false),
 
   // --- provider side (5xx): name the provider, never a bare "fetch failed"
   providerNotConfigured: make(
