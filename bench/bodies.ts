@@ -37,7 +37,7 @@ export function claudeCodeBody(targetBytes = 300_000): string {
       content: [
         { type: 'thinking', thinking: '', signature: 'EqQBCgIYAhIM'.repeat(16) },
         { type: 'text', text: lorem(300, 'plan') },
-        { type: 'tool_use', id, name: 'Read', input: { file_path: `/work/project/src/file-${turn}.ts` } },
+        { type: 'tool_use', id, name: 'Read', input: { file_path: `/home/dev/project/src/file-${turn}.ts` } },
       ],
     });
     messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: lorem(3_500, `file ${turn}`) }] });

@@ -19,7 +19,7 @@ export function replyContent(kind: ReplyKind): ContentBlockSpec[] {
       return [
         { type: 'thinking', thinking: 'Let me look at the file before editing it. '.repeat(8), signature: 'EqQBCgIYAhIM'.repeat(20) },
         { type: 'text', text: "I'll read the file first to see the current implementation. ".repeat(4) },
-        { type: 'tool_use', id: 'toolu_bench_01', name: 'Read', input: { file_path: '/work/project/src/server/app.ts', limit: 400 } },
+        { type: 'tool_use', id: 'toolu_bench_01', name: 'Read', input: { file_path: '/home/dev/project/src/server/app.ts', limit: 400 } },
       ];
   }
 }
