@@ -87,6 +87,10 @@ describe('gatehouse keys against a running gateway', () => {
     expect(expires).toBeGreaterThanOrEqual(before + 30 * DAY_MS - 1_000);
     expect(expires).toBeLessThanOrEqual(after + 30 * DAY_MS + 1_000);
 
+    // The policy flags scripts depend on.
+    const policed = parseJsonOut<KeyWithSecret>(ok(await gw.keys(['create', '--name', 'carol', '--allowed-models', 'claude-sonnet-*,claude-haiku-*', '--required-metadata', 'user', '--json'])));
+    expect(policed).toMatchObject({ allowed_models: ['claude-sonnet-*', 'claude-haiku-*'], required_metadata: ['user'] });
+
     // The human form shows the key once, with the warning.
     const bobOut = ok(await gw.keys(['create', '--name', 'bob'])).stdout;
     const bobKey = /\b(ghk_[A-Za-z0-9]+)\b/.exec(bobOut)?.[1];
@@ -99,7 +103,7 @@ describe('gatehouse keys against a running gateway', () => {
     const alice = data.find((k) => k.id === created.id);
     expect(alice).toMatchObject({ name: 'alice', prefix: created.prefix, metadata: { team: 'eng' }, expires_at: created.expires_at, status: 'active' });
     expect(alice && 'key' in alice).toBe(false);
-    expect(data.map((k) => k.name).sort()).toEqual(['alice', 'bob']);
+    expect(data.map((k) => k.name).sort()).toEqual(['alice', 'bob', 'carol']);
     expect(listed.stdout).not.toContain(created.key);
     expect(listed.stdout).not.toContain(bobKey);
 
@@ -138,7 +142,7 @@ describe('gatehouse keys against a running gateway', () => {
     expect((await listModels(url, bobKey ?? '')).status).toBe(200);
 
     // Only hashes are stored: no key (nor the admin key) in the database or its WAL, while running...
-    const secrets = [created.key, rotated.key, bobKey ?? '', ADMIN_KEY];
+    const secrets = [created.key, rotated.key, bobKey ?? '', policed.key, ADMIN_KEY];
     expect(secretsOnDisk(gw.data, secrets)).toEqual([]);
     // ...nor after a clean stop has checkpointed the WAL into the main file.
     gw.served.proc.signal('SIGTERM');

@@ -14,6 +14,10 @@ export const CreateKeyBody = z
     metadata: Metadata.default({}),
     /** May send routing configs inline in `x-portkey-config` (ids are always allowed). */
     allow_inline_config: z.boolean().default(false),
+    /** Model patterns this key may ask for, e.g. `["claude-sonnet-*", "claude-haiku-*"]`; omitted for any. */
+    allowed_models: z.array(z.string().regex(/^[A-Za-z0-9@:._*-]+$/, { message: 'a model id or pattern with *' })).min(1).optional(),
+    /** Metadata fields every request with this key must carry, e.g. `["user"]`. */
+    required_metadata: z.array(z.string().min(1).max(64)).default([]),
     /** A duration such as `30d`, `12h`; or use `expires_at`. */
     expires_in: z.string().optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
@@ -44,6 +48,8 @@ export interface KeyView {
   config: string | null;
   metadata: Record<string, string>;
   allow_inline_config: boolean;
+  allowed_models: string[] | null;
+  required_metadata: string[];
   prefix: string;
   created_at: string;
   expires_at: string | null;

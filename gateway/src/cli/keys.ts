@@ -21,6 +21,9 @@ function showSecret(k: KeyWithSecret, verb: string): string {
   return `${verb} key ${k.id} (${k.name}).\n\n  ${k.key}\n\nThis is the only time the key is shown; store it now.`;
 }
 
+/** `a,b , c` → ['a','b','c']; undefined stays undefined. */
+const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+
 export async function runKeys(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -37,6 +40,8 @@ export async function runKeys(argv: string[]): Promise<number> {
       data: { type: 'string' },
       json: { type: 'boolean', default: false },
       'allow-inline-config': { type: 'boolean', default: false },
+      'allowed-models': { type: 'string' },
+      'required-metadata': { type: 'string' },
     },
   });
   // Resolved on first use, so argument mistakes are reported before a missing admin key.
@@ -62,6 +67,8 @@ export async function runKeys(argv: string[]): Promise<number> {
         metadata,
         expires_in: values.expires,
         allow_inline_config: values['allow-inline-config'],
+        allowed_models: list(values['allowed-models']),
+        required_metadata: list(values['required-metadata']),
       });
       print(showSecret(k, 'Created'), k);
       return 0;

@@ -7,7 +7,8 @@ const HELP = `gatehouse ${VERSION}: a governed gateway for Claude clients
 Usage:
   gatehouse serve [--config gatehouse.jsonc] [--host 127.0.0.1] [--port 8787] [--data DIR]
   gatehouse keys create --name NAME [--workspace W] [--provider @slug] [--config ID]
-                        [--metadata JSON] [--expires 30d] [--allow-inline-config] [--json]
+                        [--metadata JSON] [--expires 30d] [--allowed-models 'claude-sonnet-*,...']
+                        [--required-metadata user,team] [--allow-inline-config] [--json]
   gatehouse keys list [--workspace W] [--json]
   gatehouse keys revoke KEY_ID [--json]
   gatehouse keys rotate KEY_ID [--grace 24h] [--json]

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { modelAllowed } from '../governance/model-policy.js';
 import { findModel, modelInfos, pageModels } from '../governance/models-list.js';
 import { providersForKey } from '../routing/pick-provider.js';
 import { keyAuth } from './auth.js';
@@ -15,7 +16,8 @@ export function anthropicRoutes(rt: Runtime) {
     app.post('/v1/messages', messagesHandler(rt, 'messages'));
     app.post('/v1/messages/count_tokens', messagesHandler(rt, 'count_tokens'));
 
-    const allowedModels = (req: FastifyRequest) => modelInfos(providersForKey(rt.providers, req.gatehouseKey).flatMap((p) => p.models));
+    const allowedModels = (req: FastifyRequest) =>
+      modelInfos(providersForKey(rt.providers, req.gatehouseKey).flatMap((p) => p.models)).filter((m) => modelAllowed(req.gatehouseKey, m.id));
 
     app.get<{ Querystring: Record<string, string> }>('/v1/models', async (req) => pageModels(allowedModels(req), req.query));
     app.get<{ Params: { id: string } }>('/v1/models/:id', async (req) => findModel(allowedModels(req), req.params.id));

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../providers/types.js';
+import { checkModelAllowed } from '../governance/model-policy.js';
 import { clientGone, relay } from '../proxy/forward.js';
 import { forwardableRequestHeaders } from '../proxy/headers.js';
 import { cacheable, cacheKey, cacheSetting, MAX_CACHED_BYTES } from '../routing/cache.js';
@@ -21,8 +22,9 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const body = req.body;
     const key = req.gatehouseKey;
+    checkModelAllowed(key, body.string('model'));
     const route = resolveRoute(req, key, rt.configs);
-    const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata);
+    const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata, key?.required_metadata);
     const headers = forwardableRequestHeaders(req.headers);
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };

@@ -28,6 +28,8 @@ const MIGRATIONS = [
    CREATE INDEX key_secrets_key ON key_secrets(key_id);`,
   `ALTER TABLE keys ADD COLUMN allow_inline_config INTEGER NOT NULL DEFAULT 0;`,
   `CREATE TABLE configs (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);`,
+  `ALTER TABLE keys ADD COLUMN allowed_models TEXT;
+   ALTER TABLE keys ADD COLUMN required_metadata TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 interface KeyRow {
@@ -42,10 +44,18 @@ interface KeyRow {
   revoked_at: string | null;
   rotated_at: string | null;
   allow_inline_config: number;
+  allowed_models: string | null;
+  required_metadata: string;
   prefix: string;
 }
 
-const toKey = (r: KeyRow): KeyRecord => ({ ...r, metadata: JSON.parse(r.metadata) as Record<string, string>, allow_inline_config: r.allow_inline_config === 1 });
+const toKey = (r: KeyRow): KeyRecord => ({
+  ...r,
+  metadata: JSON.parse(r.metadata) as Record<string, string>,
+  allow_inline_config: r.allow_inline_config === 1,
+  allowed_models: r.allowed_models === null ? null : (JSON.parse(r.allowed_models) as string[]),
+  required_metadata: JSON.parse(r.required_metadata) as string[],
+});
 
 // The current prefix is the one of the newest secret.
 const KEY_SELECT = `SELECT k.*, (SELECT s.prefix FROM key_secrets s WHERE s.key_id = k.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1) AS prefix FROM keys k`;
@@ -64,8 +74,8 @@ export class SqliteStore implements Store {
     this.migrate();
     this.stmts = {
       insertKey: this.db.prepare(
-        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, created_at, expires_at)
-         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @created_at, @expires_at)`,
+        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, created_at, expires_at)
+         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @allowed_models, @required_metadata, @created_at, @expires_at)`,
       ),
       insertSecret: this.db.prepare(`INSERT INTO key_secrets (hash, key_id, prefix, created_at, valid_until) VALUES (?, ?, ?, ?, NULL)`),
       bySecret: this.db.prepare(`SELECT key_id, prefix, valid_until FROM key_secrets WHERE hash = ?`),
@@ -93,7 +103,13 @@ export class SqliteStore implements Store {
 
   async createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord> {
     this.db.transaction(() => {
-      this.stmts.insertKey.run({ ...key, metadata: JSON.stringify(key.metadata), allow_inline_config: key.allow_inline_config ? 1 : 0 });
+      this.stmts.insertKey.run({
+        ...key,
+        metadata: JSON.stringify(key.metadata),
+        allow_inline_config: key.allow_inline_config ? 1 : 0,
+        allowed_models: key.allowed_models === null ? null : JSON.stringify(key.allowed_models),
+        required_metadata: JSON.stringify(key.required_metadata),
+      });
       this.stmts.insertSecret.run(secretHash, key.id, prefix, key.created_at);
     })();
     return (await this.getKey(key.id))!;

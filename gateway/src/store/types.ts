@@ -14,6 +14,10 @@ export interface KeyRecord {
   metadata: Record<string, string>;
   /** May send routing configs inline in `x-portkey-config`. */
   allow_inline_config: boolean;
+  /** Model patterns (`claude-sonnet-*`) this key may ask for; null for any. */
+  allowed_models: string[] | null;
+  /** Metadata fields every request must carry (after the key's own are merged in). */
+  required_metadata: string[];
   /** The first characters of the current secret, shown so people can recognise a key. */
   prefix: string;
   created_at: string;
@@ -30,6 +34,8 @@ export interface NewKey {
   config: string | null;
   metadata: Record<string, string>;
   allow_inline_config: boolean;
+  allowed_models: string[] | null;
+  required_metadata: string[];
   expires_at: string | null;
   created_at: string;
 }

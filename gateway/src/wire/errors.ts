@@ -139,6 +139,13 @@ export const errors = {
     () => 'This key may not send an inline routing config in x-portkey-config. Send a config id, or ask your admin for a key with --allow-inline-config.',
     false,
   ),
+  modelNotAllowed: make(
+    'model_not_allowed',
+    403,
+    'permission_error',
+    (id: string, allowed: string[]) => `Model ${id} is not allowed for this key. It may use: ${allowed.join(', ')}. Ask your Gatehouse admin if you need another.`,
+    false,
+  ),
   modelNotFound: make('model_not_found', 404, 'not_found_error', (id: string) => `Model ${id} is not available to this key.`, false),
   modelNotOnProvider: make(
     'model_not_on_provider',
