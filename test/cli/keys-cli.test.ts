@@ -88,8 +88,8 @@ describe('gatehouse keys against a running gateway', () => {
     expect(expires).toBeLessThanOrEqual(after + 30 * DAY_MS + 1_000);
 
     // The policy flags scripts depend on.
-    const policed = parseJsonOut<KeyWithSecret>(ok(await gw.keys(['create', '--name', 'carol', '--allowed-models', 'claude-sonnet-*,claude-haiku-*', '--required-metadata', 'user', '--json'])));
-    expect(policed).toMatchObject({ allowed_models: ['claude-sonnet-*', 'claude-haiku-*'], required_metadata: ['user'] });
+    const policed = parseJsonOut<KeyWithSecret>(ok(await gw.keys(['create', '--name', 'carol', '--allowed-models', 'claude-sonnet-*,claude-haiku-*', '--required-metadata', 'user', '--rpm', '60', '--max-concurrent', '4', '--json'])));
+    expect(policed).toMatchObject({ allowed_models: ['claude-sonnet-*', 'claude-haiku-*'], required_metadata: ['user'], rpm: 60, max_concurrent: 4 });
 
     // The human form shows the key once, with the warning.
     const bobOut = ok(await gw.keys(['create', '--name', 'bob'])).stdout;

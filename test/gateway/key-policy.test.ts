@@ -84,3 +84,54 @@ describe('metadata', () => {
     expect(nonString.body.error?.message).toBe('x-portkey-metadata.cost_center must be a string; got 42.');
   });
 });
+
+describe('rate limits', () => {
+  it('admits rpm requests, then answers 429 with retry-after in whole seconds and the ratelimit headers', async () => {
+    const { key } = await gw.createKey({ name: 'rpm', rpm: 3 });
+    const seen: Array<{ status: number; remaining: string | null; limit: string | null }> = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key },
+        body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      seen.push({ status: res.status, remaining: res.headers.get('anthropic-ratelimit-requests-remaining'), limit: res.headers.get('anthropic-ratelimit-requests-limit') });
+      if (res.status === 429) {
+        expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(res.headers.get('anthropic-ratelimit-requests-reset')).toMatch(/^\d{4}-\d\d-\d\dT/);
+        const body = (await res.json()) as { error: { type: string; message: string } };
+        expect(body.error).toMatchObject({ type: 'rate_limit_error', message: expect.stringMatching(/limited to 3 requests per minute; retry in \d+ s/) });
+      } else await res.text();
+    }
+    expect(seen.map((s) => s.status)).toEqual([200, 200, 200, 429]);
+    expect(seen.map((s) => s.remaining)).toEqual(['2', '1', '0', '0']);
+    expect(seen.every((s) => s.limit === '3')).toBe(true);
+    expect(emu.requests).toHaveLength(3);
+  });
+
+  it('limits requests in flight at once', async () => {
+    const { key } = await gw.createKey({ name: 'conc', max_concurrent: 1 });
+    emu.enqueue({ kind: 'stall', afterEvents: 2 });
+    const first = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key },
+      body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const reader = first.body!.getReader();
+    await reader.read();
+    const second = await send(key, 'claude-sonnet-5-5');
+    expect(second.status).toBe(429);
+    expect(second.body.error?.message).toMatch(/at most 1 requests in flight/);
+    await reader.cancel();
+    await emu.requests[0]!.done;
+    // The slot is free again once the gateway has seen the first stream end (it learns of the
+    // cancel asynchronously, so give it a moment).
+    let third = await send(key, 'claude-sonnet-5-5');
+    for (let i = 0; i < 50 && third.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      third = await send(key, 'claude-sonnet-5-5');
+    }
+    expect(third.status).toBe(200);
+  });
+});

@@ -40,7 +40,7 @@ export function adminKeyRoutes(rt: Runtime) {
       const expires_at = body.expires_in ? new Date(now.getTime() + durationOr400('expires_in', body.expires_in)).toISOString() : (body.expires_at ?? null);
       const secret = newKeySecret();
       const record = await rt.store.createKey(
-        { id: newKeyId(), name: body.name, workspace: body.workspace, provider, config: body.config ?? null, metadata: body.metadata, allow_inline_config: body.allow_inline_config, allowed_models: body.allowed_models ?? null, required_metadata: body.required_metadata, expires_at, created_at: now.toISOString() },
+        { id: newKeyId(), name: body.name, workspace: body.workspace, provider, config: body.config ?? null, metadata: body.metadata, allow_inline_config: body.allow_inline_config, allowed_models: body.allowed_models ?? null, required_metadata: body.required_metadata, rpm: body.rpm ?? null, max_concurrent: body.max_concurrent ?? null, expires_at, created_at: now.toISOString() },
         hashSecret(secret),
         visiblePrefix(secret),
       );

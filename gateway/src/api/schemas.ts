@@ -18,6 +18,10 @@ export const CreateKeyBody = z
     allowed_models: z.array(z.string().regex(/^[A-Za-z0-9@:._*-]+$/, { message: 'a model id or pattern with *' })).min(1).optional(),
     /** Metadata fields every request with this key must carry, e.g. `["user"]`. */
     required_metadata: z.array(z.string().min(1).max(64)).default([]),
+    /** Requests per minute for this key. */
+    rpm: z.number().int().positive().optional(),
+    /** Requests in flight at once for this key. */
+    max_concurrent: z.number().int().positive().optional(),
     /** A duration such as `30d`, `12h`; or use `expires_at`. */
     expires_in: z.string().optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
@@ -50,6 +54,8 @@ export interface KeyView {
   allow_inline_config: boolean;
   allowed_models: string[] | null;
   required_metadata: string[];
+  rpm: number | null;
+  max_concurrent: number | null;
   prefix: string;
   created_at: string;
   expires_at: string | null;

@@ -24,6 +24,13 @@ function showSecret(k: KeyWithSecret, verb: string): string {
 /** `a,b , c` → ['a','b','c']; undefined stays undefined. */
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
 
+function int(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} needs a positive whole number; got "${v}".`);
+  return n;
+}
+
 export async function runKeys(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -42,6 +49,8 @@ export async function runKeys(argv: string[]): Promise<number> {
       'allow-inline-config': { type: 'boolean', default: false },
       'allowed-models': { type: 'string' },
       'required-metadata': { type: 'string' },
+      rpm: { type: 'string' },
+      'max-concurrent': { type: 'string' },
     },
   });
   // Resolved on first use, so argument mistakes are reported before a missing admin key.
@@ -69,6 +78,8 @@ export async function runKeys(argv: string[]): Promise<number> {
         allow_inline_config: values['allow-inline-config'],
         allowed_models: list(values['allowed-models']),
         required_metadata: list(values['required-metadata']),
+        rpm: int('--rpm', values.rpm),
+        max_concurrent: int('--max-concurrent', values['max-concurrent']),
       });
       print(showSecret(k, 'Created'), k);
       return 0;

@@ -29,6 +29,10 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };
 
+    // Every request counts against the key's limits, cache hits included.
+    const lease = rt.limits.acquire(key);
+    Object.assign(routingHeaders, lease.headers);
+
     const cache = cacheSetting(route.cache);
     const ckey = cache && cacheKey({ workspace: key?.workspace ?? '', route, op, body, headers });
     if (cache && ckey) {
@@ -40,6 +44,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
           .code(hit.status)
           .headers({ ...routingHeaders, 'x-portkey-cache-status': 'HIT', 'content-type': hit.contentType, 'request-id': req.id })
           .send(hit.body);
+        lease.release();
         return;
       }
       routingHeaders['x-portkey-cache-status'] = refresh ? 'REFRESH' : 'MISS';
@@ -93,6 +98,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
       }
     } finally {
       gone.dispose();
+      lease.release();
     }
   };
 }

@@ -7,6 +7,7 @@ import { resolveSecret } from '../config/secrets.js';
 import { CATALOG_IDS } from '../governance/model-catalog.js';
 import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
+import { RateLimiter } from '../governance/rate-limit.js';
 import { anthropicProvider } from '../providers/anthropic.js';
 import { bedrockProvider, type BedrockAuth } from '../providers/bedrock.js';
 import { vertexProvider, type VertexAuth } from '../providers/vertex.js';
@@ -34,6 +35,8 @@ export interface Runtime {
   readonly workspaces: ReadonlySet<string>;
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
+  /** Per-key request rate and concurrency limits. */
+  readonly limits: RateLimiter;
   /** Named routing configs: the file's and the admin API's. */
   readonly configs: ConfigRegistry;
   /** Answers of configs with `cache`, in memory. */
@@ -117,6 +120,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   return {
     config: loaded.config,
     providers,
+    limits: new RateLimiter(),
     configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys())),
     store,
     keys: new KeyCache(store),

@@ -30,6 +30,8 @@ const MIGRATIONS = [
   `CREATE TABLE configs (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);`,
   `ALTER TABLE keys ADD COLUMN allowed_models TEXT;
    ALTER TABLE keys ADD COLUMN required_metadata TEXT NOT NULL DEFAULT '[]';`,
+  `ALTER TABLE keys ADD COLUMN rpm INTEGER;
+   ALTER TABLE keys ADD COLUMN max_concurrent INTEGER;`,
 ];
 
 interface KeyRow {
@@ -46,6 +48,8 @@ interface KeyRow {
   allow_inline_config: number;
   allowed_models: string | null;
   required_metadata: string;
+  rpm: number | null;
+  max_concurrent: number | null;
   prefix: string;
 }
 
@@ -74,8 +78,8 @@ export class SqliteStore implements Store {
     this.migrate();
     this.stmts = {
       insertKey: this.db.prepare(
-        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, created_at, expires_at)
-         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @allowed_models, @required_metadata, @created_at, @expires_at)`,
+        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, rpm, max_concurrent, created_at, expires_at)
+         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @allowed_models, @required_metadata, @rpm, @max_concurrent, @created_at, @expires_at)`,
       ),
       insertSecret: this.db.prepare(`INSERT INTO key_secrets (hash, key_id, prefix, created_at, valid_until) VALUES (?, ?, ?, ?, NULL)`),
       bySecret: this.db.prepare(`SELECT key_id, prefix, valid_until FROM key_secrets WHERE hash = ?`),

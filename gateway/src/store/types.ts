@@ -18,6 +18,9 @@ export interface KeyRecord {
   allowed_models: string[] | null;
   /** Metadata fields every request must carry (after the key's own are merged in). */
   required_metadata: string[];
+  /** Requests per minute, and requests in flight at once; null for no limit. */
+  rpm: number | null;
+  max_concurrent: number | null;
   /** The first characters of the current secret, shown so people can recognise a key. */
   prefix: string;
   created_at: string;
@@ -36,6 +39,8 @@ export interface NewKey {
   allow_inline_config: boolean;
   allowed_models: string[] | null;
   required_metadata: string[];
+  rpm: number | null;
+  max_concurrent: number | null;
   expires_at: string | null;
   created_at: string;
 }
