@@ -1,3 +1,4 @@
+import type { Provider } from '../providers/types.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
 
@@ -15,4 +16,13 @@ export function modelAllowed(key: KeyRecord | undefined, model: string): boolean
 export function checkModelAllowed(key: KeyRecord | undefined, model: string | undefined): void {
   if (model === undefined || modelAllowed(key, model)) return;
   throw errors.modelNotAllowed(model, key?.allowed_models ?? []);
+}
+
+/** The providers whose models a key may list (its own provider when it has one; else all). */
+export function providersForKey(providers: ReadonlyMap<string, Provider>, key: KeyRecord | undefined): Provider[] {
+  if (key?.provider) {
+    const p = providers.get(key.provider);
+    return p ? [p] : [];
+  }
+  return [...providers.values()];
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { modelAllowed } from '../governance/model-policy.js';
+import { modelAllowed, providersForKey } from '../governance/model-policy.js';
 import { findModel, modelInfos, pageModels } from '../governance/models-list.js';
-import { providersForKey } from '../routing/pick-provider.js';
 import { keyAuth } from './auth.js';
 import { registerMessageBody } from './body.js';
 import { messagesHandler } from './messages-handler.js';

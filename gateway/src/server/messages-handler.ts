@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../providers/types.js';
+import type { RouteNode } from '../routing/config-schema.js';
+import type { KeyRecord } from '../store/types.js';
 import { checkModelAllowed } from '../governance/model-policy.js';
 import { clientGone, relay } from '../proxy/forward.js';
 import { forwardableRequestHeaders } from '../proxy/headers.js';
@@ -15,6 +17,17 @@ import type { Runtime } from './runtime.js';
  * `POST /v1/messages` and `count_tokens`: pick the routing config, answer from the cache when it
  * may, else walk the config's targets and relay the answer that wins.
  */
+interface Prepared {
+  op: Operation;
+  body: RequestBody;
+  key: KeyRecord | undefined;
+  route: RouteNode;
+  metadata: Record<string, string>;
+  headers: Record<string, string>;
+  routingHeaders: Record<string, string>;
+  providerSlugs: ReadonlySet<string>;
+}
+
 export function messagesHandler(rt: Runtime, op: Operation) {
   const providerSlugs = new Set(rt.providers.keys());
 
@@ -25,80 +38,85 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     checkModelAllowed(key, body.string('model'));
     const route = resolveRoute(req, key, rt.configs);
     const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata, key?.required_metadata);
-    const headers = forwardableRequestHeaders(req.headers);
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };
 
     // Every request counts against the key's limits, cache hits included.
     const lease = rt.limits.acquire(key);
     Object.assign(routingHeaders, lease.headers);
-
-    const cache = cacheSetting(route.cache);
-    const ckey = cache && cacheKey({ workspace: key?.workspace ?? '', route, op, body, headers });
-    if (cache && ckey) {
-      const refresh = req.headers['x-portkey-cache-force-refresh'] !== undefined;
-      const hit = refresh ? undefined : rt.cache.get(ckey, cache.maxAgeMs);
-      if (hit) {
-        // A hit costs nothing upstream and says so.
-        void reply
-          .code(hit.status)
-          .headers({ ...routingHeaders, 'x-portkey-cache-status': 'HIT', 'content-type': hit.contentType, 'request-id': req.id })
-          .send(hit.body);
-        lease.release();
-        return;
-      }
-      routingHeaders['x-portkey-cache-status'] = refresh ? 'REFRESH' : 'MISS';
-    }
-
-    const gone = clientGone(reply.raw);
     try {
-      const q = req.url.indexOf('?');
-      const outcome = await execute(route, {
-        providers: rt.providers,
-        agent: rt.agent,
-        timeouts: rt.config.server.timeouts,
-        signal: gone.signal,
-        circuits: rt.circuits,
-        call: { op, requestId: req.id, headers, query: q < 0 ? '' : req.url.slice(q), body },
-        defaultProvider: defaultProvider(req, key, rt.config, providerSlugs),
-        query: { metadata, param: (name) => (body.members.has(name) ? JSON.parse(body.text(name)!) : undefined) },
-      });
-      routingHeaders['x-portkey-last-used-option-index'] = outcome.path;
-      routingHeaders['x-portkey-retry-attempt-count'] = String(outcome.retries);
-      const pending = outcome.ok ? outcome.pending : outcome.failure.pending;
-      if (!pending) {
-        const error = (outcome.ok ? undefined : outcome.failure.error) ?? errors.internal(new Error('routing ended without an answer'));
-        Object.assign(error.headers, routingHeaders);
-        throw error;
-      }
-      const kept: Buffer[] = [];
-      let keptBytes = 0;
-      const done = await relay(pending, reply.raw, {
-        requestId: req.id,
-        timeouts: rt.config.server.timeouts,
-        signal: gone.signal,
-        headers: routingHeaders,
-        takeOver: () => {
-          reply.hijack();
-          return reply.getHeaders();
-        },
-        onChunk:
-          cache && ckey && pending.status === 200
-            ? (chunk) => {
-                keptBytes += chunk.length;
-                if (keptBytes <= MAX_CACHED_BYTES) kept.push(chunk);
-              }
-            : undefined,
-      });
-      if (done.kind === 'upstream_failed') req.log.warn({ code: done.error.code, path: outcome.path }, done.error.message);
-      const contentType = String(pending.headers['content-type'] ?? 'application/json');
-      if (ckey && done.kind === 'completed' && keptBytes <= MAX_CACHED_BYTES) {
-        const stored = Buffer.concat(kept);
-        if (cacheable(done.status, contentType, stored)) rt.cache.set(ckey, { status: done.status, contentType, body: stored, storedAt: Date.now() });
-      }
+      await respond(rt, req, reply, { op, body, key, route, metadata, headers: forwardableRequestHeaders(req.headers), routingHeaders, providerSlugs });
     } finally {
-      gone.dispose();
       lease.release();
     }
   };
+}
+
+async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p: Prepared): Promise<void> {
+  const { op, body, key, route, metadata, headers, routingHeaders } = p;
+  const cache = cacheSetting(route.cache);
+  const ckey = cache && cacheKey({ workspace: key?.workspace ?? '', route, op, body, headers });
+  if (cache && ckey) {
+    const refresh = req.headers['x-portkey-cache-force-refresh'] !== undefined;
+    const hit = refresh ? undefined : rt.cache.get(ckey, cache.maxAgeMs);
+    if (hit) {
+      // A hit costs nothing upstream and says so.
+      await reply
+        .code(hit.status)
+        .headers({ ...routingHeaders, 'x-portkey-cache-status': 'HIT', 'content-type': hit.contentType, 'request-id': req.id })
+        .send(hit.body);
+      return;
+    }
+    routingHeaders['x-portkey-cache-status'] = refresh ? 'REFRESH' : 'MISS';
+  }
+
+  const gone = clientGone(reply.raw);
+  try {
+    const q = req.url.indexOf('?');
+    const outcome = await execute(route, {
+      providers: rt.providers,
+      agent: rt.agent,
+      timeouts: rt.config.server.timeouts,
+      signal: gone.signal,
+      circuits: rt.circuits,
+      call: { op, requestId: req.id, headers, query: q < 0 ? '' : req.url.slice(q), body },
+      defaultProvider: defaultProvider(req, key, rt.config, p.providerSlugs),
+      query: { metadata, param: (name) => (body.members.has(name) ? JSON.parse(body.text(name)!) : undefined) },
+    });
+    routingHeaders['x-portkey-last-used-option-index'] = outcome.path;
+    routingHeaders['x-portkey-retry-attempt-count'] = String(outcome.retries);
+    const pending = outcome.ok ? outcome.pending : outcome.failure.pending;
+    if (!pending) {
+      const error = (outcome.ok ? undefined : outcome.failure.error) ?? errors.internal(new Error('routing ended without an answer'));
+      Object.assign(error.headers, routingHeaders);
+      throw error;
+    }
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    const done = await relay(pending, reply.raw, {
+      requestId: req.id,
+      timeouts: rt.config.server.timeouts,
+      signal: gone.signal,
+      headers: routingHeaders,
+      takeOver: () => {
+        reply.hijack();
+        return reply.getHeaders();
+      },
+      onChunk:
+        cache && ckey && pending.status === 200
+          ? (chunk) => {
+              keptBytes += chunk.length;
+              if (keptBytes <= MAX_CACHED_BYTES) kept.push(chunk);
+            }
+          : undefined,
+    });
+    if (done.kind === 'upstream_failed') req.log.warn({ code: done.error.code, path: outcome.path }, done.error.message);
+    const contentType = String(pending.headers['content-type'] ?? 'application/json');
+    if (ckey && done.kind === 'completed' && keptBytes <= MAX_CACHED_BYTES) {
+      const stored = Buffer.concat(kept);
+      if (cacheable(done.status, contentType, stored)) rt.cache.set(ckey, { status: done.status, contentType, body: stored, storedAt: Date.now() });
+    }
+  } finally {
+    gone.dispose();
+  }
 }
