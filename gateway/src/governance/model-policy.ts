@@ -2,9 +2,18 @@ import type { Provider } from '../providers/types.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
 
+const compiled = new Map<string, RegExp>();
+
 /** `claude-sonnet-*` style patterns: `*` matches any run of characters, nothing else is special. */
 export function modelPattern(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    // Patterns come from keys, a bounded set; the cap only guards against surprises.
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re;
 }
 
 export function modelAllowed(key: KeyRecord | undefined, model: string): boolean {
