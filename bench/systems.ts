@@ -69,7 +69,8 @@ export async function gatehouse(upstreamUrl: string): Promise<System> {
   const res = await fetch(`${url}/api/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' } }),
+    // Key policy on, with limits high enough never to refuse: their checks are measured, not their refusals.
+    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' }, allowed_models: ['claude-*'], required_metadata: ['user'], rpm: 10_000_000, max_concurrent: 100_000 }),
   });
   const { key } = (await res.json()) as { key: string };
   return {
