@@ -26,8 +26,16 @@ export function cacheSetting(cache: RouteNode['cache']): CacheSetting | undefine
   return { maxAgeMs: maxAge * 1000 };
 }
 
+// Configs are frozen objects that live as long as the gateway: serialise each once.
+const routeText = new WeakMap<RouteNode, string>();
+function routeId(route: RouteNode): string {
+  let text = routeText.get(route);
+  if (text === undefined) routeText.set(route, (text = JSON.stringify(route)));
+  return text;
+}
+
 export function cacheKey(parts: { workspace: string; route: RouteNode; op: string; body: RequestBody; headers: Record<string, string> }): string {
-  const h = createHash('sha256').update(JSON.stringify([parts.workspace, parts.route, parts.op, parts.headers['anthropic-version'] ?? '', parts.headers['anthropic-beta'] ?? '']));
+  const h = createHash('sha256').update(JSON.stringify([parts.workspace, routeId(parts.route), parts.op, parts.headers['anthropic-version'] ?? '', parts.headers['anthropic-beta'] ?? '']));
   const { raw, members } = parts.body;
   for (const name of [...members.keys()].sort()) {
     const m = members.get(name)!;
