@@ -75,7 +75,7 @@ export function bedrockProvider(slug: string, cfg: BedrockConfig, auth: BedrockA
         const name = bedrockErrorName(typeof header === 'string' ? header : undefined) || `HTTP ${answer.statusCode}`;
         if (isCredentialError(name) || answer.statusCode === 401) {
           const e = errors.providerCredentialsRejected(slug, `Bedrock said ${name}: ${message}.`);
-          return anthropicErrorAnswer(call.requestId, answer.headers, { code: e.code, status: e.status, type: e.type, message: e.message });
+          return anthropicErrorAnswer(call.requestId, answer.headers, e);
         }
         const mapped = bedrockHttpError(name, answer.statusCode);
         return anthropicErrorAnswer(call.requestId, answer.headers, { code: `bedrock_${name}`, ...mapped, message: `Bedrock ${name}: ${message}` });

@@ -5,14 +5,16 @@ import type { AdaptedAnswer } from './types.js';
 
 /**
  * A provider error re-expressed in Anthropic's envelope (for providers whose errors have another
- * shape). The provider's own words stay in the message, prefixed with where they came from.
+ * shape). The provider's own words stay in the message, prefixed with where they came from. A
+ * catalog GatewayError fits `e` as it is.
  */
 export function anthropicErrorAnswer(
   requestId: string,
   upstreamHeaders: IncomingHttpHeaders,
   e: { code: string; status: number; type: AnthropicErrorType; message: string },
 ): AdaptedAnswer {
-  const r = renderError(new GatewayError({ ...e, retryable: e.status === 429 || e.status >= 500 }), requestId);
+  // Named fields, not a spread: an Error's message is not enumerable.
+  const r = renderError(new GatewayError({ code: e.code, status: e.status, type: e.type, message: e.message, retryable: e.status === 429 || e.status >= 500 }), requestId);
   const headers: IncomingHttpHeaders = { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
   const retryAfter = upstreamHeaders['retry-after'];
   if (retryAfter) headers['retry-after'] = retryAfter;

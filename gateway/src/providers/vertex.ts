@@ -111,7 +111,7 @@ export function vertexProvider(slug: string, cfg: VertexConfig, auth: VertexAuth
       const message = env?.error?.message ?? raw.toString('utf8').slice(0, 500);
       if (answer.statusCode === 401 || answer.statusCode === 403) {
         const e = errors.providerCredentialsRejected(slug, `Vertex said ${gStatus ?? answer.statusCode}: ${message}`);
-        return anthropicErrorAnswer(call.requestId, answer.headers, { code: e.code, status: e.status, type: e.type, message: e.message });
+        return anthropicErrorAnswer(call.requestId, answer.headers, e);
       }
       return anthropicErrorAnswer(call.requestId, answer.headers, { code: `vertex_${(gStatus ?? String(answer.statusCode)).toLowerCase()}`, ...googleError(answer.statusCode, gStatus), message: `Vertex ${gStatus ?? answer.statusCode}: ${message}` });
     };

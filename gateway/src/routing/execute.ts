@@ -64,20 +64,20 @@ async function attemptLeaf(node: RouteNode, inh: Inherited, path: string, ctx: E
   for (let n = 0; ; n++) {
     let failure: Failure;
     try {
-      const provider = ctx.providers.get(slug as string);
+      const provider = ctx.providers.get(slug);
       if (!provider) throw errors.unknownProvider(slug, [...ctx.providers.keys()]);
       if (provider.unavailable !== undefined) throw errors.providerNotConfigured(slug, provider.unavailable);
       const body = Object.keys(inh.override_params).length ? (RequestBody.scan(ctx.call.body.edit([], inh.override_params)) as RequestBody) : ctx.call.body;
       const up = await provider.prepare({ ...ctx.call, body });
       const pending = await dispatch(up, { slug, agent: ctx.agent, timeouts: ctx.timeouts, signal: ctx.signal, firstByteMs: inh.request_timeout });
       ctx.onAttempt?.({ path, slug, status: pending.status, retry: n });
-      ctx.circuits.record(slug!, DEFAULT_RETRYABLE.includes(pending.status));
+      ctx.circuits.record(slug, DEFAULT_RETRYABLE.includes(pending.status));
       if (pending.status < 400) return { ok: true, pending, path, retries: n };
       failure = { status: pending.status, pending };
     } catch (e) {
       if (!(e instanceof GatewayError)) throw e;
       ctx.onAttempt?.({ path, slug, status: e.status, retry: n });
-      if (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout') ctx.circuits.record(slug!, true);
+      if (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout') ctx.circuits.record(slug, true);
       failure = { status: e.status, error: e };
     }
     if (ctx.signal.aborted || n >= attempts || !codes.includes(failure.status)) return { ok: false, failure, path, retries: n };

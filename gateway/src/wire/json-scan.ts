@@ -6,7 +6,7 @@
  * Claude Code body is 50-500 KB. `buf.toString()` plus `JSON.parse` costs ~0.6 ms per 300 KB on
  * the request path, more than the whole relay; this scan jumps over string contents with
  * `indexOf` (memchr) and costs a fraction of that. No maintained library extracts fields from a
- * Buffer without a full parse. Full parsing stays available, lazily, for features that need it.
+ * Buffer without a full parse.
  *
  * Deliberately lenient inside strings (escape sequences and raw control characters are not
  * checked): the provider rejects those with its own 400, and checking them would mean visiting

@@ -4,11 +4,9 @@ const QUOTE = 0x22;
 
 /**
  * A Messages API request body: the bytes as received (forwarded untouched) and cheap access to
- * its top-level fields. The full parse happens only if a feature asks for it.
+ * its top-level fields, without parsing the rest.
  */
 export class RequestBody {
-  #json: Record<string, unknown> | undefined;
-
   private constructor(
     readonly raw: Buffer,
     readonly members: ReadonlyMap<string, Member>,
@@ -53,11 +51,5 @@ export class RequestBody {
     parts.forEach((p, i) => out.push(...(i ? [Buffer.from(','), p] : [p])));
     out.push(Buffer.from('}'));
     return Buffer.concat(out);
-  }
-
-  /** The whole body parsed (once). */
-  json(): Record<string, unknown> {
-    this.#json ??= JSON.parse(this.raw.toString('utf8')) as Record<string, unknown>;
-    return this.#json;
   }
 }
