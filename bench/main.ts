@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startBareProxy } from './bare-proxy.js';
+import { runGuardrailsBench } from './guardrails.js';
 import { runLoad, type LoadSpec } from './loadgen.js';
 import { runBench } from './run.js';
 import { startUpstream, type ReplyKind } from './upstream.js';
@@ -30,6 +31,9 @@ switch (role) {
     process.stdout.write(JSON.stringify(await runLoad(spec)));
     break;
   }
+  case 'guardrails':
+    console.log(JSON.stringify(runGuardrailsBench()));
+    break;
   default:
     await runBench(process.argv.slice(2));
 }

@@ -22,6 +22,15 @@ export interface Report {
   /** How each run was driven, and what each system had switched on. */
   method: string[];
   scenarios: Array<{ id: string; title: string; requestBytes: number; results: SystemResult[] }>;
+  /** The guardrail scan alone, on the system's CPU: a Claude Code-sized body with no matches. */
+  guardrails?: GuardrailScan;
+}
+
+export interface GuardrailScan {
+  body_bytes: number;
+  median_ms: number;
+  p95_ms: number;
+  guardrails: unknown;
 }
 
 const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '-' : String(round(x, d)));
@@ -59,6 +68,8 @@ export function targets(report: Report): string[] {
       check(added <= 1, `${id} at ${rate} req/s: added time to first byte p50 ${f(added, 2)} ms (target <= 1 ms)`);
     }
   }
+  const gs = report.guardrails;
+  if (gs) check(gs.median_ms < 2, `Guardrail scan of a ${f(gs.body_bytes / 1000, 0)} KB request: median ${f(gs.median_ms, 3)} ms, p95 ${f(gs.p95_ms, 3)} ms (target < 2 ms)`);
   const dg = find(sc('D'), 'gatehouse');
   if (dg?.peakRssMb !== undefined) check(dg.peakRssMb <= 200, `D: Gatehouse peak RSS ${f(dg.peakRssMb, 0)} MB with ${dg.hold?.completed ?? 0} streams (target <= 200 MB with 1,000)`);
   return out;

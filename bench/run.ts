@@ -8,13 +8,18 @@ import { join } from 'node:path';
 import { CLAUDE_CODE_HEADERS } from './bodies.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import { cpuMs, memoryMb, startPinned } from './procs.js';
-import { renderMarkdown, type Report, type SystemResult } from './report.js';
+import { renderMarkdown, type GuardrailScan, type Report, type SystemResult } from './report.js';
 import { scenarios, type Scenario } from './scenarios.js';
 import { bareProxy, direct, gatehouse, portkey, type System, type SystemName } from './systems.js';
 
 const LOAD_CPU = 0;
 const BENCH = join(import.meta.dirname, 'bench.mjs');
 const OUT = join(import.meta.dirname, '..', 'results');
+
+/** The guardrail engine alone, pinned to the system's CPU like the gateway. */
+function guardrailScan(): GuardrailScan {
+  return JSON.parse(execFileSync('taskset', ['-c', '1', process.execPath, BENCH, 'guardrails'], { encoding: 'utf8' })) as GuardrailScan;
+}
 
 function runLoadgen(spec: LoadSpec, dir: string): Promise<LoadResult> {
   const file = join(dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
@@ -67,7 +72,7 @@ export async function runBench(argv: string[]): Promise<void> {
       `Saturation: a closed loop of N connections for ${quick ? 2 : 10} s (50 connections; fewer left the systems below saturation in C, measuring latency instead of throughput). CPU ms/req and CPU share come from /proc/<pid>/stat of the system's process.`,
       `Fixed rates: an open loop (requests sent when due, latency timed from when due, so queueing is not hidden) for ${quick ? 2 : 10} s. "Added" = the system's percentile minus the direct run's at the same rate. TTFB = first body byte.`,
       'Upstream: replies built once and sent from memory (the test emulator\'s byte format), no added latency; D paces its 200 events ' + (quick ? '20' : '100') + ' ms apart.',
-      'Gatehouse: key authentication (hashed key, workspace, metadata), key policy (allowed model patterns, required metadata, request-rate and concurrency limits set high enough never to refuse), Messages body validation and indexing, a two-target fallback routing config, the response cache (keys computed and answers stored on every request; force-refresh so it never serves a hit), header hygiene, CORS, streaming relay with abort propagation: every governance feature that exists so far.',
+      'Gatehouse: key authentication (hashed key, workspace, metadata), key and workspace policy (allowed model patterns, required metadata), request, token and concurrency limits on the key, the workspace and the developer, USD and token budgets on the key, the workspace and the developer (reserved before each request, checked on every chunk of a stream, settled from the usage), guardrails on every request (secrets deny, PII flag, blocked words), pricing from the usage, Messages body validation and indexing, a two-target fallback routing config, the response cache (keys computed and answers stored on every request; force-refresh so it never serves a hit), header hygiene, CORS, streaming relay with abort propagation. Every limit and budget is set high enough never to refuse: their checks are measured, not their refusals.',
       'Bare proxy: node:http + one undici Pool, headers copied, bodies piped both ways; no auth, no validation (the practical floor).',
       "Portkey: @portkey-ai/gateway with provider anthropic and x-portkey-custom-host at the upstream (its documented Claude Code set-up; @hono/node-server overridden to 2.x, which its streaming needs). It rebuilds the body from an allow-list, so it sends less than it receives.",
     ],
@@ -100,6 +105,7 @@ export async function runBench(argv: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(OUT, { recursive: true });
+  if (!only || only.includes('gatehouse')) report.guardrails = guardrailScan();
   const stamp = report.date.slice(0, 10) + (quick ? '-quick' : '');
   writeFileSync(join(OUT, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   const md = renderMarkdown(report);

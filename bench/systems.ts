@@ -48,7 +48,25 @@ export async function gatehouse(upstreamUrl: string): Promise<System> {
         'anthropic-backup': { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
       },
       default_provider: 'anthropic',
-      workspaces: { bench: { name: 'Benchmark' } },
+      // Budgets and limits on the workspace, per developer and on the key, all high enough never to
+      // refuse (their checks and the per-chunk budget gate are measured, not their refusals), and
+      // guardrails on every request.
+      workspaces: {
+        bench: {
+          name: 'Benchmark',
+          budget: { usd: 1e9, period: 'month' },
+          limits: { rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000 },
+          user_budget: { usd: 1e9, tokens: 1e15, period: 'day' },
+          user_limits: { rpm: 10_000_000, max_concurrent: 100_000 },
+          guardrails: ['no-secrets', 'pii', 'words'],
+        },
+      },
+      guardrails: {
+        'no-secrets': { type: 'secrets', action: 'deny' },
+        pii: { type: 'pii', action: 'flag' },
+        words: { type: 'blocked_words', words: ['project-bluebird', 'codename-orion', 'internal-only-x'], action: 'deny' },
+      },
+      budgets: { timezone: 'Europe/Berlin' },
       // A two-target fallback with the response cache on (every request is sent with
       // x-portkey-cache-force-refresh, so the cache computes keys and stores answers but never
       // serves one: its cost is measured without its benefit).
@@ -69,8 +87,8 @@ export async function gatehouse(upstreamUrl: string): Promise<System> {
   const res = await fetch(`${url}/api/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    // Key policy on, with limits high enough never to refuse: their checks are measured, not their refusals.
-    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' }, allowed_models: ['claude-*'], required_metadata: ['user'], rpm: 10_000_000, max_concurrent: 100_000 }),
+    // Key policy, limits and budgets on, high enough never to refuse.
+    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' }, allowed_models: ['claude-*'], required_metadata: ['user'], rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000, budget_usd: 1e9, budget_tokens: 1e15, budget_period: 'day' }),
   });
   const { key } = (await res.json()) as { key: string };
   return {

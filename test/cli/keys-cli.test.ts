@@ -88,8 +88,15 @@ describe('gatehouse keys against a running gateway', () => {
     expect(expires).toBeLessThanOrEqual(after + 30 * DAY_MS + 1_000);
 
     // The policy flags scripts depend on.
-    const policed = parseJsonOut<KeyWithSecret>(ok(await gw.keys(['create', '--name', 'carol', '--allowed-models', 'claude-sonnet-*,claude-haiku-*', '--required-metadata', 'user', '--rpm', '60', '--max-concurrent', '4', '--json'])));
-    expect(policed).toMatchObject({ allowed_models: ['claude-sonnet-*', 'claude-haiku-*'], required_metadata: ['user'], rpm: 60, max_concurrent: 4 });
+    const policed = parseJsonOut<KeyWithSecret>(
+      ok(await gw.keys(['create', '--name', 'carol', '--budget-usd', '25', '--budget-period', 'day', '--rpm', '60', '--tpm', '200000', '--max-concurrent', '4', '--allowed-models', 'claude-sonnet-*,claude-haiku-*', '--metadata', '{"team":"eng"}', '--required-metadata', 'user', '--json'])),
+    );
+    expect(policed).toMatchObject({ allowed_models: ['claude-sonnet-*', 'claude-haiku-*'], required_metadata: ['user'], metadata: { team: 'eng' }, rpm: 60, tpm: 200000, max_concurrent: 4, budget_usd: 25, budget_tokens: null, budget_period: 'day' });
+    const bad = await gw.keys(['create', '--name', 'dave', '--budget-usd', '25', '--budget-period', 'yearly']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--budget-period must be one of day, week, month, lifetime; got "yearly"/);
+    const raised = parseJsonOut<KeyView>(ok(await gw.keys(['update', policed.id, '--budget-usd', '40', '--rpm', 'none', '--json'])));
+    expect(raised).toMatchObject({ id: policed.id, budget_usd: 40, budget_period: 'day', rpm: null, tpm: 200000 });
 
     // The human form shows the key once, with the warning.
     const bobOut = ok(await gw.keys(['create', '--name', 'bob'])).stdout;
@@ -201,6 +208,6 @@ describe('gatehouse keys errors', () => {
     const port = await closedPort();
     const r = await runCli(['keys', 'frobnicate'], cliEnv({ GATEHOUSE_URL: `http://127.0.0.1:${port}`, GATEHOUSE_ADMIN_KEY: ADMIN_KEY }));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/create, list, revoke or rotate/);
+    expect(r.stderr).toMatch(/create, list, update, revoke or rotate/);
   });
 });

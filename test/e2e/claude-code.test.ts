@@ -230,6 +230,60 @@ describe('Claude Code CLI through Gatehouse', () => {
     expect(emu.requests).toHaveLength(0);
   }, TEST_TIMEOUT_MS);
 
+  it('shows an exhausted budget (429, the budget, spend and reset) once, with retries allowed, and no retry storm', async () => {
+    const created = await gw.createKey({ name: 'cc-budget', budget_usd: 0.0001, budget_period: 'day' });
+    // One answer spends the budget (~$0.0003 at Opus 5.5 prices)...
+    emu.enqueue({ kind: 'message', content: [{ type: 'text', text: 'spent' }], usage: { input_tokens: 20, output_tokens: 12 } });
+    const spend = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': created.key },
+      body: JSON.stringify({ model: 'claude-opus-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(spend.status).toBe(200);
+    await spend.text();
+    emu.reset();
+
+    // ...then Claude Code, allowed 5 retries, is refused once and shows why.
+    let posts = 0;
+    const count = (req: { method?: string; url?: string }) => {
+      if (req.method === 'POST' && req.url?.startsWith('/v1/messages')) posts++;
+    };
+    gw.app.server.on('request', count);
+    try {
+      const run = await runClaude(['-p', 'say hi', '--output-format', 'json'], { token: created.key, env: { CLAUDE_CODE_MAX_RETRIES: '5' } });
+      expectExit(run, false);
+      const out = resultOf(run);
+      expect(out).toMatchObject({ type: 'result', is_error: true, api_error_status: 429 });
+      expect(String(out.result)).toMatch(/Budget exhausted: key "cc-budget" has used \$0\.000\d+ of its \$0\.0001 daily budget\. It resets at \S+ \(UTC, in /);
+      expect(posts).toBe(1);
+      expect(emu.requests).toHaveLength(0);
+    } finally {
+      gw.app.server.off('request', count);
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('shows a budget that runs out mid-stream, and stops after at most one more request', async () => {
+    // Room for the request to start, not for its input: the stream is ended after message_start.
+    const created = await gw.createKey({ name: 'cc-midstream', budget_usd: 0.0001, budget_period: 'day' });
+    let posts = 0;
+    const count = (req: { method?: string; url?: string }) => {
+      if (req.method === 'POST' && req.url?.startsWith('/v1/messages')) posts++;
+    };
+    gw.app.server.on('request', count);
+    try {
+      const run = await runClaude(['-p', 'say hi', '--output-format', 'json'], { token: created.key, env: { CLAUDE_CODE_MAX_RETRIES: '5' } });
+      expectExit(run, false);
+      const out = resultOf(run);
+      expect(out).toMatchObject({ type: 'result', is_error: true });
+      expect(String(out.result)).toMatch(/Budget exhausted: key "cc-midstream" has used/);
+      expect(posts).toBeGreaterThanOrEqual(1);
+      expect(posts).toBeLessThanOrEqual(2);
+      expect(messagePosts().length).toBe(1);
+    } finally {
+      gw.app.server.off('request', count);
+    }
+  }, TEST_TIMEOUT_MS);
+
   it('reports an upstream 529 as overloaded and exits non-zero', async () => {
     const { key } = await gw.createKey({ name: 'cc-overloaded' });
     // CLAUDE_CODE_MAX_RETRIES=1 allows at most 2 attempts; queue more 529s than that.

@@ -4,7 +4,7 @@ import { hashSecret, newKeyId, newKeySecret, parseDuration, visiblePrefix } from
 import type { Runtime } from '../server/runtime.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
-import { CreateKeyBody, ListKeysQuery, RotateKeyBody, type KeyView, type KeyWithSecret } from './schemas.js';
+import { CreateKeyBody, ListKeysQuery, RotateKeyBody, UpdateKeyBody, type KeyView, type KeyWithSecret } from './schemas.js';
 
 /** Validates with a schema; every problem is named by its path in one 400. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -33,14 +33,14 @@ export function adminKeyRoutes(rt: Runtime) {
       }
       const provider = body.provider?.replace(/^@/, '') ?? null;
       if (provider !== null && !rt.providers.has(provider)) throw errors.unknownProvider(provider, [...rt.providers.keys()]);
-      if (body.config !== undefined && !rt.configs.has(body.config)) {
-        throw errors.invalidParam(`config: "${body.config}" is not defined (in the gateway's config file or through /api/admin/configs).`);
+      if (body.config !== undefined && !rt.configs.has(body.config, body.workspace)) {
+        throw errors.invalidParam(`config: "${body.config}" is not defined for workspace "${body.workspace}" (in the gateway's config file or through /api/admin/configs).`);
       }
       const now = new Date();
       const expires_at = body.expires_in ? new Date(now.getTime() + durationOr400('expires_in', body.expires_in)).toISOString() : (body.expires_at ?? null);
       const secret = newKeySecret();
       const record = await rt.store.createKey(
-        { id: newKeyId(), name: body.name, workspace: body.workspace, provider, config: body.config ?? null, metadata: body.metadata, allow_inline_config: body.allow_inline_config, allowed_models: body.allowed_models ?? null, required_metadata: body.required_metadata, rpm: body.rpm ?? null, max_concurrent: body.max_concurrent ?? null, expires_at, created_at: now.toISOString() },
+        { id: newKeyId(), name: body.name, workspace: body.workspace, provider, config: body.config ?? null, metadata: body.metadata, allow_inline_config: body.allow_inline_config, allowed_models: body.allowed_models ?? null, required_metadata: body.required_metadata, rpm: body.rpm ?? null, max_concurrent: body.max_concurrent ?? null, tpm: body.tpm ?? null, budget_usd: body.budget_usd ?? null, budget_tokens: body.budget_tokens ?? null, budget_period: body.budget_period, expires_at, created_at: now.toISOString() },
         hashSecret(secret),
         visiblePrefix(secret),
       );
@@ -60,6 +60,18 @@ export function adminKeyRoutes(rt: Runtime) {
       const k = await rt.store.getKey(req.params.id);
       if (!k) throw errors.adminNotFound(`Key ${req.params.id}`);
       return keyView(k);
+    });
+
+    app.patch<{ Params: { id: string } }>('/keys/:id', async (req) => {
+      const body = parseOr400(UpdateKeyBody, req.body);
+      const existing = await rt.store.getKey(req.params.id);
+      if (!existing) throw errors.adminNotFound(`Key ${req.params.id}`);
+      const provider = body.provider === undefined ? undefined : (body.provider?.replace(/^@/, '') ?? null);
+      if (provider && !rt.providers.has(provider)) throw errors.unknownProvider(provider, [...rt.providers.keys()]);
+      if (body.config && !rt.configs.has(body.config, existing.workspace)) throw errors.invalidParam(`config: "${body.config}" is not defined.`);
+      const k = await rt.store.updateKey(existing.id, { ...body, provider });
+      rt.keys.clear();
+      return keyView(k!);
     });
 
     app.post<{ Params: { id: string } }>('/keys/:id/revoke', async (req) => {

@@ -9,7 +9,7 @@ export function adminRoutingRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/circuits', async () => ({ data: rt.circuits.states() }));
 
-    app.get('/configs', async () => ({ data: rt.configs.list() }));
+    app.get<{ Querystring: { workspace?: string } }>('/configs', async (req) => ({ data: rt.configs.list(req.query.workspace) }));
 
     app.get<{ Params: { id: string } }>('/configs/:id', async (req) => {
       const entry = rt.configs.list().find((c) => c.id === req.params.id);
@@ -17,9 +17,12 @@ export function adminRoutingRoutes(rt: Runtime) {
       return entry;
     });
 
-    app.put<{ Params: { id: string } }>('/configs/:id', async (req) => {
+    // `?workspace=eng` makes the config usable by that workspace's keys only.
+    app.put<{ Params: { id: string }; Querystring: { workspace?: string } }>('/configs/:id', async (req) => {
       if (!ID.test(req.params.id)) throw errors.invalidParam('A config id uses letters, digits, ".", "_" and "-" (at most 128).');
-      return rt.configs.put(rt.store, req.params.id, req.body);
+      const ws = req.query.workspace;
+      if (ws !== undefined && !rt.workspaces.has(ws)) throw errors.invalidParam(`workspace: "${ws}" is not defined; known: ${[...rt.workspaces].join(', ')}.`);
+      return rt.configs.put(rt.store, req.params.id, req.body, ws ?? null);
     });
 
     app.delete<{ Params: { id: string } }>('/configs/:id', async (req, reply) => {

@@ -22,7 +22,7 @@ interface ErrorEnvelope {
   error?: { message?: string };
 }
 
-export async function adminCall<T>(t: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function adminCall<T>(t: AdminTarget, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(t.url + path, {

@@ -9,6 +9,8 @@ function table(rows: KeyView[]): string {
     ['PREFIX', (k) => k.prefix + '…'],
     ['WORKSPACE', (k) => k.workspace],
     ['PROVIDER', (k) => (k.provider ? '@' + k.provider : '-')],
+    ['BUDGET', (k) => budgetText(k)],
+    ['LIMITS', limitsText],
     ['STATUS', (k) => k.status],
     ['EXPIRES', (k) => k.expires_at ?? 'never'],
   ];
@@ -17,12 +19,36 @@ function table(rows: KeyView[]): string {
   return cells.map((c) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+function limitsText(k: KeyView): string {
+  return [k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.max_concurrent && `${k.max_concurrent} at once`].filter(Boolean).join(', ') || '-';
+}
+
+function budgetText(k: KeyView): string {
+  const parts = [k.budget_usd !== null && `$${k.budget_usd}`, k.budget_tokens !== null && `${k.budget_tokens} tokens`].filter(Boolean);
+  return parts.length ? `${parts.join(' + ')}/${k.budget_period}` : '-';
+}
+
 function showSecret(k: KeyWithSecret, verb: string): string {
   return `${verb} key ${k.id} (${k.name}).\n\n  ${k.key}\n\nThis is the only time the key is shown; store it now.`;
 }
 
 /** `a,b , c` → ['a','b','c']; undefined stays undefined. */
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+
+function usd(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/^\$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive amount in US dollars, e.g. 25 or 2.50; got "${v}".`);
+  return n;
+}
+
+const PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
+function period(v: string | undefined): (typeof PERIODS)[number] | undefined {
+  if (v === undefined) return undefined;
+  const p = PERIODS.find((x) => x === v);
+  if (!p) throw new Error(`--budget-period must be one of ${PERIODS.join(', ')}; got "${v}".`);
+  return p;
+}
 
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -50,7 +76,11 @@ export async function runKeys(argv: string[]): Promise<number> {
       'allowed-models': { type: 'string' },
       'required-metadata': { type: 'string' },
       rpm: { type: 'string' },
+      tpm: { type: 'string' },
       'max-concurrent': { type: 'string' },
+      'budget-usd': { type: 'string' },
+      'budget-tokens': { type: 'string' },
+      'budget-period': { type: 'string' },
     },
   });
   // Resolved on first use, so argument mistakes are reported before a missing admin key.
@@ -68,6 +98,8 @@ export async function runKeys(argv: string[]): Promise<number> {
           throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
         }
       }
+      const budgetPeriod = period(values['budget-period']);
+      if (budgetPeriod && values['budget-usd'] === undefined && values['budget-tokens'] === undefined) throw new Error('--budget-period needs --budget-usd or --budget-tokens.');
       const k = await adminCall<KeyWithSecret>(target(), 'POST', '/api/admin/keys', {
         name: values.name,
         workspace: values.workspace,
@@ -79,9 +111,42 @@ export async function runKeys(argv: string[]): Promise<number> {
         allowed_models: list(values['allowed-models']),
         required_metadata: list(values['required-metadata']),
         rpm: int('--rpm', values.rpm),
+        tpm: int('--tpm', values.tpm),
         max_concurrent: int('--max-concurrent', values['max-concurrent']),
+        budget_usd: usd('--budget-usd', values['budget-usd']),
+        budget_tokens: int('--budget-tokens', values['budget-tokens']),
+        budget_period: budgetPeriod,
       });
       print(showSecret(k, 'Created'), k);
+      return 0;
+    }
+    case 'update': {
+      const id = positionals[0];
+      if (!id) throw new Error('keys update needs a KEY_ID (see gatehouse keys list).');
+      // "none" removes a limit or budget; flags not given stay as they are.
+      const orNone = <T>(v: string | undefined, parse: (v: string) => T | undefined): T | null | undefined => (v === 'none' ? null : v === undefined ? undefined : parse(v));
+      let metadata: unknown;
+      if (values.metadata !== undefined) {
+        try {
+          metadata = JSON.parse(values.metadata);
+        } catch (e) {
+          throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
+        }
+      }
+      const patch = {
+        name: values.name,
+        metadata,
+        allowed_models: orNone(values['allowed-models'], list),
+        required_metadata: list(values['required-metadata']),
+        rpm: orNone(values.rpm, (v) => int('--rpm', v)),
+        tpm: orNone(values.tpm, (v) => int('--tpm', v)),
+        max_concurrent: orNone(values['max-concurrent'], (v) => int('--max-concurrent', v)),
+        budget_usd: orNone(values['budget-usd'], (v) => usd('--budget-usd', v)),
+        budget_tokens: orNone(values['budget-tokens'], (v) => int('--budget-tokens', v)),
+        budget_period: period(values['budget-period']),
+      };
+      const k = await adminCall<KeyView>(target(), 'PATCH', `/api/admin/keys/${encodeURIComponent(id)}`, patch);
+      print(`Updated key ${k.id} (${k.name}): budget ${budgetText(k)}; limits ${limitsText(k)}.`, k);
       return 0;
     }
     case 'list': {
@@ -105,7 +170,7 @@ export async function runKeys(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error('gatehouse keys: use create, list, revoke or rotate (gatehouse --help).');
+      console.error('gatehouse keys: use create, list, update, revoke or rotate (gatehouse --help).');
       return 2;
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GuardrailSchema } from '../governance/guardrails/schema.js';
 import { providerRefs, RouteNodeSchema } from '../routing/config-schema.js';
 
 /**
@@ -79,6 +80,11 @@ export const ProviderSchema = z.discriminatedUnion('kind', [AnthropicProvider, B
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
 const Price = z.number().nonnegative();
+/**
+ * USD per million tokens. Missing cache rates default from `input` (5m write 1.25×, 1h write 2×,
+ * read 0.1×). A request whose total input (input + cache writes + cache reads) exceeds a tier's
+ * `above_input_tokens` is priced entirely at that tier, as Anthropic bills long-context prompts.
+ */
 export const ModelPriceSchema = z
   .object({
     input: Price,
@@ -86,13 +92,107 @@ export const ModelPriceSchema = z
     cache_write_5m: Price.optional(),
     cache_write_1h: Price.optional(),
     cache_read: Price.optional(),
+    tiers: z
+      .array(
+        z
+          .object({
+            above_input_tokens: z.number().int().positive(),
+            input: Price,
+            output: Price,
+            cache_write_5m: Price.optional(),
+            cache_write_1h: Price.optional(),
+            cache_read: Price.optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
+
+/** An IANA time zone such as "Europe/Berlin"; budget periods start at midnight there. */
+const TimeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an IANA time zone such as "UTC" or "Europe/Berlin"' },
+);
+
+export const BudgetPeriod = z.enum(['day', 'week', 'month', 'lifetime']);
+export type BudgetPeriod = z.infer<typeof BudgetPeriod>;
+
+/** Percentages of a budget at which an alert goes out, e.g. [50, 80, 100]. */
+const Thresholds = z.array(z.number().positive().max(1000)).max(10);
+
+export const BudgetSchema = z
+  .object({
+    usd: z.number().positive().optional(),
+    tokens: z.number().int().positive().optional(),
+    period: BudgetPeriod.default('month'),
+    alert_thresholds: Thresholds.optional(),
+  })
+  .strict()
+  .refine((b) => b.usd !== undefined || b.tokens !== undefined, { message: 'give "usd", "tokens" or both' });
+export type BudgetConfig = z.infer<typeof BudgetSchema>;
+
+const PositiveInt = z.number().int().positive();
+export const LimitsSchema = z
+  .object({
+    /** Requests per minute. */
+    rpm: PositiveInt.optional(),
+    /** Tokens per minute (input and output together). */
+    tpm: PositiveInt.optional(),
+    /** Requests in flight at once. */
+    max_concurrent: PositiveInt.optional(),
+  })
+  .strict();
+export type LimitsConfig = z.infer<typeof LimitsSchema>;
 
 const WorkspaceSchema = z
   .object({
     name: z.string().min(1).optional(),
     description: z.string().optional(),
+    /** Provider slugs this workspace's requests may reach; omitted for all. */
+    providers: z.array(Slug).min(1).optional(),
+    /** Model patterns (`claude-sonnet-*`) this workspace may ask for; omitted for any. */
+    allowed_models: z.array(z.string().min(1)).min(1).optional(),
+    /** Routing config for keys of this workspace that name none. */
+    default_config: z.string().min(1).optional(),
+    /** The whole workspace's budget. */
+    budget: BudgetSchema.optional(),
+    limits: LimitsSchema.optional(),
+    /** Per developer (the `user` metadata field) inside this workspace; requests must then carry `user`. */
+    user_budget: BudgetSchema.optional(),
+    user_limits: LimitsSchema.optional(),
+    /** Guardrail ids (under "guardrails"), run in order on every request of the workspace. */
+    guardrails: z.array(z.string().min(1)).default([]),
+    /** Overrides `budgets.timezone` for this workspace's periods. */
+    timezone: TimeZone.optional(),
+  })
+  .strict();
+export type WorkspaceConfig = z.infer<typeof WorkspaceSchema>;
+
+const BudgetsSchema = z
+  .object({
+    /** Day, week (from Monday) and month budgets start at midnight in this zone. */
+    timezone: TimeZone.default('UTC'),
+    alert_thresholds: Thresholds.default([50, 80, 100]),
+    /** Alerts are POSTed here as JSON, retried with backoff until a 2xx. */
+    webhook: z
+      .object({
+        url: HttpUrl,
+        /** Signs each body: `x-gatehouse-signature: sha256=<hex HMAC>`. */
+        secret: SecretRef.optional(),
+        max_attempts: z.number().int().min(1).max(20).default(6),
+        /** The first retry's delay; each next one doubles (capped at 5 minutes). */
+        retry_base_ms: Ms.default(1_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -144,6 +244,9 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ circuit_breaker: { failure_threshold: 5, cooldown_ms: 30_000 } }),
+    budgets: BudgetsSchema.default({ timezone: 'UTC', alert_thresholds: [50, 80, 100] }),
+    /** Named guardrails; workspaces and routing configs attach them by id. */
+    guardrails: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'letters, digits, ".", "-" and "_"' }), GuardrailSchema).default({}),
     /** USD per million tokens, overriding the built-in table. */
     pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
   })
@@ -154,6 +257,22 @@ export const ConfigSchema = z
         if (!(ref.slug in cfg.providers)) {
           ctx.addIssue({ code: 'custom', path: ['configs', id, ...ref.path.replace(/^config\.?/, '').split(/\.|\[|\]\.?/).filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), 'provider'], message: `@${ref.slug} is not under "providers"` });
         }
+      }
+    }
+    for (const [slug, ws] of Object.entries(cfg.workspaces)) {
+      for (const [i, p] of (ws.providers ?? []).entries()) {
+        if (!(p in cfg.providers)) ctx.addIssue({ code: 'custom', path: ['workspaces', slug, 'providers', i], message: `"${p}" is not under "providers"` });
+      }
+      for (const [i, g] of ws.guardrails.entries()) {
+        if (!(g in cfg.guardrails)) ctx.addIssue({ code: 'custom', path: ['workspaces', slug, 'guardrails', i], message: `"${g}" is not under "guardrails"` });
+      }
+      if (ws.default_config !== undefined && !(ws.default_config in cfg.configs)) {
+        ctx.addIssue({ code: 'custom', path: ['workspaces', slug, 'default_config'], message: `"${ws.default_config}" is not under "configs"` });
+      }
+    }
+    for (const [id, node] of Object.entries(cfg.configs)) {
+      for (const [i, g] of (node.input_guardrails ?? []).entries()) {
+        if (!(g in cfg.guardrails)) ctx.addIssue({ code: 'custom', path: ['configs', id, 'input_guardrails', i], message: `"${g}" is not under "guardrails"` });
       }
     }
     if (cfg.default_provider !== undefined && !(cfg.default_provider in cfg.providers)) {

@@ -9,10 +9,24 @@ export interface CatalogModel {
   created_at: string;
   max_input_tokens: number | null;
   max_tokens: number | null;
-  price: { input: number; cache_write_5m: number; cache_write_1h: number; cache_read: number; output: number };
+  price: CatalogPrice;
 }
 
-const p = (input: number, cache_write_5m: number, cache_write_1h: number, cache_read: number, output: number) => ({
+/** USD per million tokens. */
+export interface PriceRates {
+  input: number;
+  cache_write_5m: number;
+  cache_write_1h: number;
+  cache_read: number;
+  output: number;
+}
+
+export interface CatalogPrice extends PriceRates {
+  /** Long-context bands: a request whose total input exceeds the threshold is priced wholly at these rates. */
+  tiers?: ReadonlyArray<PriceRates & { above_input_tokens: number }>;
+}
+
+const p = (input: number, cache_write_5m: number, cache_write_1h: number, cache_read: number, output: number): PriceRates => ({
   input,
   cache_write_5m,
   cache_write_1h,
@@ -24,7 +38,9 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
   { id: 'claude-fable-5-1', display_name: 'Claude Fable 5.1', created_at: '2026-11-05T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(10, 12.5, 20, 0.25, 50) },
   { id: 'claude-opus-5-5', display_name: 'Claude Opus 5.5', created_at: '2026-10-07T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(4, 5, 8, 0.2, 20) },
   { id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5', created_at: '2026-10-07T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(2, 2.5, 4, 0.1, 10) },
-  { id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5', created_at: '2026-10-07T00:00:00Z', max_input_tokens: 200_000, max_tokens: 64_000, price: p(0.1, 0.125, 0.2, 0.01, 0.5) },
+  { id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5', created_at: '2026-10-07T00:00:00Z', max_input_tokens: 200_000, max_tokens: 64_000,
+    // The >100K band counts cache reads and writes too; its 1h write rate is inferred as 2× input (not published).
+    price: { ...p(0.1, 0.125, 0.2, 0.01, 0.5), tiers: [{ above_input_tokens: 100_000, ...p(0.5, 0.625, 1, 0.05, 2.5) }] } },
   { id: 'claude-fable-5', display_name: 'Claude Fable 5', created_at: '2026-09-01T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(10, 12.5, 20, 1, 50) },
   { id: 'claude-opus-5', display_name: 'Claude Opus 5', created_at: '2026-07-24T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(5, 6.25, 10, 0.5, 25) },
   { id: 'claude-sonnet-5', display_name: 'Claude Sonnet 5', created_at: '2026-07-24T00:00:00Z', max_input_tokens: 1_000_000, max_tokens: 128_000, price: p(2, 2.5, 4, 0.2, 10) },

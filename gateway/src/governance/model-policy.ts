@@ -16,15 +16,18 @@ export function modelPattern(pattern: string): RegExp {
   return re;
 }
 
-export function modelAllowed(key: KeyRecord | undefined, model: string): boolean {
-  const patterns = key?.allowed_models;
-  return !patterns || patterns.some((p) => modelPattern(p).test(model));
+const matchesAny = (patterns: readonly string[] | null | undefined, model: string) => !patterns || patterns.some((p) => modelPattern(p).test(model));
+
+/** Allowed by the key's patterns and by its workspace's. */
+export function modelAllowed(key: KeyRecord | undefined, model: string, workspacePatterns?: readonly string[]): boolean {
+  return matchesAny(key?.allowed_models, model) && matchesAny(workspacePatterns, model);
 }
 
 /** A key limited to some models may not ask for another (what a routing config then sends is the admin's choice). */
-export function checkModelAllowed(key: KeyRecord | undefined, model: string | undefined): void {
-  if (model === undefined || modelAllowed(key, model)) return;
-  throw errors.modelNotAllowed(model, key?.allowed_models ?? []);
+export function checkModelAllowed(key: KeyRecord | undefined, model: string | undefined, workspace?: { slug: string; patterns?: readonly string[] }): void {
+  if (model === undefined) return;
+  if (!matchesAny(key?.allowed_models, model)) throw errors.modelNotAllowed(model, 'this key', key?.allowed_models ?? []);
+  if (workspace && !matchesAny(workspace.patterns, model)) throw errors.modelNotAllowed(model, `workspace "${workspace.slug}"`, workspace.patterns ?? []);
 }
 
 /** The providers whose models a key may list (its own provider when it has one; else all). */

@@ -1,68 +1,149 @@
-import type { KeyRecord } from '../store/types.js';
-import { GatewayError } from '../wire/errors.js';
+import { errors } from '../wire/errors.js';
 
 /**
- * Per-key request rate (a token bucket holding `rpm` requests, refilled continuously) and
- * concurrency limits, in memory; scale-out moves the same logic into Redis. Every response of a
- * limited key carries `anthropic-ratelimit-requests-{limit,remaining,reset}` as Anthropic's do,
- * so clients that pace themselves on those headers work unchanged.
+ * Request rate, token rate and concurrency limits for every scope a request falls in (its key,
+ * its workspace, its developer). Rates are token buckets refilled continuously over a minute.
+ * All scopes are checked before any is charged, with no `await` in between, so a refused request
+ * costs nothing and two requests cannot both take the last slot. Every response of a limited
+ * request carries `anthropic-ratelimit-*` headers as Anthropic's do (for the tightest scope), so
+ * clients that pace themselves on those headers work unchanged.
  */
+
+export interface LimitSpec {
+  /** `key:<id>`, `ws:<slug>`, `user:<workspace>:<user>`. */
+  scope: string;
+  /** For people: `key "ci-bot"`, `workspace "eng"`. */
+  label: string;
+  rpm?: number | null;
+  tpm?: number | null;
+  max_concurrent?: number | null;
+}
+
 export interface Lease {
   headers: Record<string, string>;
+  /** Charges the real token count in place of the estimate taken at the start. */
+  settle(tokens: number): void;
   release(): void;
 }
 
-const NO_LIMIT: Lease = { headers: {}, release: () => undefined };
+const NO_LIMIT: Lease = { headers: {}, settle: () => undefined, release: () => undefined };
+
+interface Bucket {
+  level: number;
+  at: number;
+}
+
+const MINUTE = 60_000;
 
 export class RateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #requests = new Map<string, Bucket>();
+  readonly #tokens = new Map<string, Bucket>();
   readonly #inflight = new Map<string, number>();
 
-  acquire(key: KeyRecord | undefined, now = Date.now()): Lease {
-    if (!key || (key.rpm === null && key.max_concurrent === null)) return NO_LIMIT;
+  /** Tops a bucket up for the time passed; full the first time it is seen. */
+  #bucket(map: Map<string, Bucket>, scope: string, capacity: number, now: number): Bucket {
+    const b = map.get(scope) ?? { level: capacity, at: now };
+    b.level = Math.min(capacity, b.level + ((now - b.at) * capacity) / MINUTE);
+    b.at = now;
+    map.set(scope, b);
+    return b;
+  }
+
+  /** `estTokens`: what the request is expected to use (its input); corrected by `settle`. */
+  acquire(specs: readonly LimitSpec[], estTokens: number, now = Date.now()): Lease {
+    const active = specs.filter((s) => s.rpm || s.tpm || s.max_concurrent);
+    if (active.length === 0) return NO_LIMIT;
+
+    // Check every scope first.
+    for (const s of active) {
+      if (s.rpm) {
+        const b = this.#bucket(this.#requests, s.scope, s.rpm, now);
+        if (b.level < 1) {
+          const waitS = secondsToRefill(1 - b.level, s.rpm);
+          throw errors.rateLimited(`The ${s.label} is limited to ${s.rpm} requests per minute; retry in ${waitS} s.`, waitS, requestHeaders(s.rpm, b.level, now));
+        }
+      }
+      if (s.tpm) {
+        const b = this.#bucket(this.#tokens, s.scope, s.tpm, now);
+        // A request bigger than the whole minute's allowance may still go when the bucket is full.
+        const need = Math.min(estTokens, s.tpm);
+        if (b.level < need) {
+          const waitS = secondsToRefill(need - b.level, s.tpm);
+          throw errors.rateLimited(`The ${s.label} is limited to ${s.tpm.toLocaleString('en-US')} tokens per minute; retry in ${waitS} s.`, waitS, tokenHeaders(s.tpm, b.level, now));
+        }
+      }
+      if (s.max_concurrent && (this.#inflight.get(s.scope) ?? 0) >= s.max_concurrent) {
+        throw errors.rateLimited(`The ${s.label} may have at most ${s.max_concurrent} requests in flight; one must finish first.`, 1, {});
+      }
+    }
+
+    // Then charge them all.
     const headers: Record<string, string> = {};
-    if (key.rpm !== null) {
-      const perMs = key.rpm / 60_000;
-      const b = this.#buckets.get(key.id) ?? { tokens: key.rpm, at: now };
-      b.tokens = Math.min(key.rpm, b.tokens + (now - b.at) * perMs);
-      b.at = now;
-      this.#buckets.set(key.id, b);
-      if (b.tokens < 1) {
-        const waitS = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
-        throw rateLimited(`This key is limited to ${key.rpm} requests per minute; retry in ${waitS} s.`, waitS, {
-          'anthropic-ratelimit-requests-limit': String(key.rpm),
-          'anthropic-ratelimit-requests-remaining': '0',
-          'anthropic-ratelimit-requests-reset': new Date(now + ((key.rpm - b.tokens) / perMs)).toISOString(),
-        });
+    let tightestRequests = Infinity;
+    let tightestTokens = Infinity;
+    for (const s of active) {
+      if (s.rpm) {
+        const b = this.#requests.get(s.scope)!;
+        b.level -= 1;
+        if (b.level / s.rpm < tightestRequests) {
+          tightestRequests = b.level / s.rpm;
+          Object.assign(headers, requestHeaders(s.rpm, b.level, now));
+        }
       }
-      b.tokens -= 1;
-      headers['anthropic-ratelimit-requests-limit'] = String(key.rpm);
-      headers['anthropic-ratelimit-requests-remaining'] = String(Math.floor(b.tokens));
-      headers['anthropic-ratelimit-requests-reset'] = new Date(now + (key.rpm - b.tokens) / perMs).toISOString();
-    }
-    if (key.max_concurrent !== null) {
-      const n = this.#inflight.get(key.id) ?? 0;
-      if (n >= key.max_concurrent) {
-        if (key.rpm !== null) this.#buckets.get(key.id)!.tokens += 1; // the refused request costs nothing
-        throw rateLimited(`This key may have at most ${key.max_concurrent} requests in flight; one must finish first.`, 1, headers);
+      if (s.tpm) {
+        const b = this.#tokens.get(s.scope)!;
+        b.level -= estTokens;
+        if (b.level / s.tpm < tightestTokens) {
+          tightestTokens = b.level / s.tpm;
+          Object.assign(headers, tokenHeaders(s.tpm, b.level, now));
+        }
       }
-      this.#inflight.set(key.id, n + 1);
+      if (s.max_concurrent) this.#inflight.set(s.scope, (this.#inflight.get(s.scope) ?? 0) + 1);
     }
+
     let released = false;
+    let settled = false;
     return {
       headers,
+      settle: (tokens) => {
+        if (settled) return;
+        settled = true;
+        for (const s of active) {
+          const b = s.tpm ? this.#tokens.get(s.scope) : undefined;
+          if (b) b.level -= tokens - estTokens;
+        }
+      },
       release: () => {
-        if (released || key.max_concurrent === null) return;
+        if (released) return;
         released = true;
-        const n = (this.#inflight.get(key.id) ?? 1) - 1;
-        if (n <= 0) this.#inflight.delete(key.id);
-        else this.#inflight.set(key.id, n);
+        for (const s of active) {
+          if (!s.max_concurrent) continue;
+          const n = (this.#inflight.get(s.scope) ?? 1) - 1;
+          if (n <= 0) this.#inflight.delete(s.scope);
+          else this.#inflight.set(s.scope, n);
+        }
       },
     };
   }
 }
 
-function rateLimited(message: string, retryAfterS: number, headers: Record<string, string>): GatewayError {
-  // Whole seconds: Claude Code stops retrying and shows the message when retry-after exceeds 60.
-  return new GatewayError({ code: 'rate_limited', status: 429, type: 'rate_limit_error', message, retryable: true, headers: { ...headers, 'retry-after': String(retryAfterS) } });
+// Whole seconds: Claude Code reads retry-after as an integer.
+const secondsToRefill = (missing: number, perMinute: number) => Math.max(1, Math.ceil((missing * MINUTE) / perMinute / 1000));
+
+const resetAt = (capacity: number, level: number, now: number) => new Date(now + ((capacity - Math.min(capacity, level)) * MINUTE) / capacity).toISOString();
+
+function requestHeaders(limit: number, level: number, now: number): Record<string, string> {
+  return {
+    'anthropic-ratelimit-requests-limit': String(limit),
+    'anthropic-ratelimit-requests-remaining': String(Math.max(0, Math.floor(level))),
+    'anthropic-ratelimit-requests-reset': resetAt(limit, level, now),
+  };
+}
+
+function tokenHeaders(limit: number, level: number, now: number): Record<string, string> {
+  return {
+    'anthropic-ratelimit-tokens-limit': String(limit),
+    'anthropic-ratelimit-tokens-remaining': String(Math.max(0, Math.floor(level))),
+    'anthropic-ratelimit-tokens-reset': resetAt(limit, level, now),
+  };
 }

@@ -5,7 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ProviderConfig } from '../config/schema.js';
 import { errors } from '../wire/errors.js';
-import { eventStreamToSse } from './bedrock-stream.js';
+import { eventStreamToSse, type InvocationMetrics } from './bedrock-stream.js';
 import { bedrockErrorName, bedrockHttpError, isCredentialError } from './bedrock-errors.js';
 import { applyCapabilities, CAPABILITIES } from './capabilities.js';
 import { listedModels, mappedIds, providerModelId } from './model-map.js';
@@ -86,7 +86,9 @@ export function bedrockProvider(slug: string, cfg: BedrockConfig, auth: BedrockA
         return { status: 200, headers: { ...idHeader, 'content-type': 'application/json', 'content-length': String(body.length) }, body: [body], sse: false };
       }
       if (stream) {
-        return { status: 200, headers: { ...idHeader, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body: eventStreamToSse(answer.body, { pingMs: cfg.ping_interval_ms }), sse: true };
+        let metrics: InvocationMetrics | undefined;
+        const body = eventStreamToSse(answer.body, { pingMs: cfg.ping_interval_ms, onMetrics: (m) => (metrics = m) });
+        return { status: 200, headers: { ...idHeader, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }, body, sse: true, providerUsage: () => metrics };
       }
       return { status: answer.statusCode, headers: { ...idHeader, 'content-type': 'application/json', 'content-length': answer.headers['content-length'] }, body: answer.body, sse: false };
     };

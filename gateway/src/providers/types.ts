@@ -15,6 +15,8 @@ export interface AdaptedAnswer {
   body: AsyncIterable<Buffer> | Iterable<Buffer>;
   /** A stream of SSE events: a failure after the first byte becomes an `event: error`. */
   sse: boolean;
+  /** Usage the provider reported outside the Anthropic events (Bedrock's invocation metrics), once the body has been read. */
+  providerUsage?: () => unknown;
 }
 
 /** Turns a provider's answer into Anthropic's (Bedrock's event stream, Google's error envelope). */

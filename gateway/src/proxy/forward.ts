@@ -24,7 +24,12 @@ export interface Pending extends AdaptedAnswer {
 export type ForwardOutcome =
   | { kind: 'completed'; status: number }
   | { kind: 'client_gone'; status: number | undefined }
-  | { kind: 'upstream_failed'; status: number; error: GatewayError };
+  | { kind: 'upstream_failed'; status: number; error: GatewayError }
+  /** The gateway ended the stream itself (a budget ran out). */
+  | { kind: 'cut'; status: number; error: GatewayError };
+
+/** What a gate makes of a chunk: the bytes to write now, or the error that ends the stream. */
+export type GateResult = Buffer | { stop: GatewayError };
 
 export interface DispatchContext {
   slug: string;
@@ -76,6 +81,8 @@ export interface RelayContext {
   headers?: Record<string, string>;
   /** Sees each chunk as it is relayed (the response cache keeps a copy). */
   onChunk?(chunk: Buffer): void;
+  /** Sees each chunk before it is written (SSE only): may hold bytes back, or end the stream. */
+  gate?: { take(chunk: Buffer): GateResult | Promise<GateResult>; flush(): Buffer | undefined };
 }
 
 /**
@@ -94,11 +101,23 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
   // Send the status line now: a client's first-byte timer should see the provider's answer start.
   res.flushHeaders();
   try {
+    const gate = p.sse ? ctx.gate : undefined;
     for await (const chunk of p.body as AsyncIterable<Buffer>) {
       ctx.onChunk?.(chunk);
-      if (!res.write(chunk)) await once(res, 'drain', { signal: ctx.signal });
+      let out: GateResult = chunk;
+      if (gate) {
+        const r = gate.take(chunk);
+        out = r instanceof Promise ? await r : r;
+        if (!Buffer.isBuffer(out)) {
+          p.discard();
+          res.end(renderSseError(out.stop, ctx.requestId));
+          return { kind: 'cut', status: p.status, error: out.stop };
+        }
+        if (out.length === 0) continue;
+      }
+      if (!res.write(out)) await once(res, 'drain', { signal: ctx.signal });
     }
-    res.end();
+    res.end(gate?.flush());
     return { kind: 'completed', status: p.status };
   } catch (e) {
     if (ctx.signal.aborted || res.destroyed) {

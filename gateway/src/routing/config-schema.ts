@@ -47,6 +47,7 @@ export interface RouteNode {
   cache?: z.infer<typeof Cache>;
   request_timeout?: number;
   forward_headers?: string[];
+  input_guardrails?: string[];
 }
 
 export const RouteNodeSchema: z.ZodType<RouteNode> = z.lazy(() =>
@@ -64,6 +65,8 @@ export const RouteNodeSchema: z.ZodType<RouteNode> = z.lazy(() =>
       request_timeout: z.number().int().positive().optional(),
       /** Accepted for compatibility: Gatehouse forwards every end-to-end header already. */
       forward_headers: z.array(z.string().min(1)).optional(),
+      /** Guardrail ids (the gateway's "guardrails"), run in order before the request is sent. */
+      input_guardrails: z.array(z.string().min(1)).optional(),
     })
     .strict()
     .superRefine((n, ctx) => {

@@ -20,7 +20,7 @@ export function defaultProvider(req: FastifyRequest, key: KeyRecord | undefined,
  * Which routing config serves a request: `x-portkey-config` (a config id, or inline JSON when the
  * key allows it), else the key's config, else a single target on the default provider.
  */
-export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, configs: ConfigRegistry): RouteNode {
+export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, configs: ConfigRegistry, workspaceDefault?: string): RouteNode {
   const header = req.headers['x-portkey-config'];
   const asked = typeof header === 'string' ? header.trim() : '';
   if (asked.startsWith('{')) {
@@ -38,12 +38,13 @@ export function resolveRoute(req: FastifyRequest, key: KeyRecord | undefined, co
     }
   }
   if (asked) {
-    const named = configs.get(asked);
-    if (!named) throw errors.invalidParam(`x-portkey-config: config "${asked}" is not defined on this gateway (known: ${configs.list().map((c) => c.id).join(', ') || 'none'}).`);
+    // Another workspace's config is, to this key, not there at all.
+    const named = configs.get(asked, key?.workspace);
+    if (!named) throw errors.invalidParam(`x-portkey-config: config "${asked}" is not defined on this gateway (known: ${configs.list(key?.workspace).map((c) => c.id).join(', ') || 'none'}).`);
     return named;
   }
-  if (key?.config) {
-    const named = configs.get(key.config);
+  for (const id of [key?.config, workspaceDefault]) {
+    const named = id ? configs.get(id, key?.workspace) : undefined;
     if (named) return named;
   }
   return {};

@@ -2,19 +2,21 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
+import { adminBudgetRoutes, meRoutes } from '../api/budgets.js';
 import { openApiDocument } from '../api/openapi.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
 import { renderError, toGatewayError } from '../wire/render-error.js';
 import { anthropicRoutes } from './anthropic-routes.js';
-import { adminAuth } from './auth.js';
+import { adminAuth, keyAuth } from './auth.js';
 import { registerJsonBody } from './body.js';
 import { notFoundHint } from './not-found.js';
 import type { Runtime } from './runtime.js';
 import { VERSION } from './version.js';
 
 // Headers browser clients must be able to read from responses.
-const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace-id', 'x-portkey-cache-status', 'x-portkey-last-used-option-index', 'x-portkey-retry-attempt-count', 'x-gatehouse-dropped'];
+const EXPOSED = ['request-id', 'retry-after', 'x-should-retry', 'x-portkey-trace-id', 'x-portkey-cache-status', 'x-portkey-last-used-option-index', 'x-portkey-retry-attempt-count', 'x-gatehouse-dropped', 'x-gatehouse-guardrails',
+  ...['requests', 'tokens'].flatMap((k) => ['limit', 'remaining', 'reset'].map((f) => `anthropic-ratelimit-${k}-${f}`))];
 
 export interface AppHandle {
   app: FastifyInstance;
@@ -66,7 +68,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   const origins = rt.config.server.cors.origins;
   await app.register(cors, {
     origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: EXPOSED,
     maxAge: 600,
   });
@@ -80,12 +82,21 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
   app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));
 
+  rt.alerts.useLogger(app.log);
   await app.register(anthropicRoutes(rt));
+  await app.register(
+    async (me) => {
+      me.addHook('onRequest', keyAuth(rt));
+      await me.register(meRoutes(rt));
+    },
+    { prefix: '/api' },
+  );
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', adminAuth(rt));
       await admin.register(adminKeyRoutes(rt));
       await admin.register(adminRoutingRoutes(rt));
+      await admin.register(adminBudgetRoutes(rt));
     },
     { prefix: '/api/admin' },
   );

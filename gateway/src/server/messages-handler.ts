@@ -2,7 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Operation } from '../providers/types.js';
 import type { RouteNode } from '../routing/config-schema.js';
 import type { KeyRecord } from '../store/types.js';
+import { admit, type Admission } from '../governance/admission.js';
+import { ResponseMeter } from '../governance/metering.js';
 import { checkModelAllowed } from '../governance/model-policy.js';
+import { checkProviders } from '../governance/policy.js';
 import { clientGone, relay } from '../proxy/forward.js';
 import { forwardableRequestHeaders } from '../proxy/headers.js';
 import { cacheable, cacheKey, cacheSetting, MAX_CACHED_BYTES } from '../routing/cache.js';
@@ -25,7 +28,8 @@ interface Prepared {
   metadata: Record<string, string>;
   headers: Record<string, string>;
   routingHeaders: Record<string, string>;
-  providerSlugs: ReadonlySet<string>;
+  defaultSlug: string | undefined;
+  admission: Admission;
 }
 
 export function messagesHandler(rt: Runtime, op: Operation) {
@@ -33,21 +37,24 @@ export function messagesHandler(rt: Runtime, op: Operation) {
 
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
-    const body = req.body;
     const key = req.gatehouseKey;
-    checkModelAllowed(key, body.string('model'));
-    const route = resolveRoute(req, key, rt.configs);
+    const ws = key ? rt.config.workspaces[key.workspace] : undefined;
+    const wsPolicy = key && ws ? { slug: key.workspace, patterns: ws.allowed_models, providers: ws.providers } : undefined;
+    checkModelAllowed(key, req.body.string('model'), wsPolicy);
+    const route = resolveRoute(req, key, rt.configs, ws?.default_config);
     const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata, key?.required_metadata);
+    const defaultSlug = defaultProvider(req, key, rt.config, providerSlugs);
+    checkProviders(wsPolicy, route, defaultSlug);
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };
 
-    // Every request counts against the key's limits, cache hits included.
-    const lease = rt.limits.acquire(key);
-    Object.assign(routingHeaders, lease.headers);
+    // Limits, budget and guardrails; every request counts against limits, cache hits included.
+    const admission = await admit(rt, { op, key, body: req.body, route, metadata });
+    Object.assign(routingHeaders, admission.headers);
     try {
-      await respond(rt, req, reply, { op, body, key, route, metadata, headers: forwardableRequestHeaders(req.headers), routingHeaders, providerSlugs });
+      await respond(rt, req, reply, { op, body: admission.body, key, route, metadata, headers: forwardableRequestHeaders(req.headers), routingHeaders, defaultSlug, admission });
     } finally {
-      lease.release();
+      await admission.release();
     }
   };
 }
@@ -80,7 +87,7 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
       signal: gone.signal,
       circuits: rt.circuits,
       call: { op, requestId: req.id, headers, query: q < 0 ? '' : req.url.slice(q), body },
-      defaultProvider: defaultProvider(req, key, rt.config, p.providerSlugs),
+      defaultProvider: p.defaultSlug,
       query: { metadata, param: (name) => (body.members.has(name) ? JSON.parse(body.text(name)!) : undefined) },
     });
     routingHeaders['x-portkey-last-used-option-index'] = outcome.path;
@@ -93,6 +100,9 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
     }
     const kept: Buffer[] = [];
     let keptBytes = 0;
+    const keep = cache && ckey && pending.status === 200;
+    const { admission } = p;
+    const meter = new ResponseMeter(pending.sse ? 'sse' : 'json', rt.prices, body.string('model'), admission.reservation, admission.lease, admission.budgeted && pending.sse && pending.status === 200);
     const done = await relay(pending, reply.raw, {
       requestId: req.id,
       timeouts: rt.config.server.timeouts,
@@ -102,21 +112,35 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
         reply.hijack();
         return reply.getHeaders();
       },
-      onChunk:
-        cache && ckey && pending.status === 200
-          ? (chunk) => {
-              keptBytes += chunk.length;
-              if (keptBytes <= MAX_CACHED_BYTES) kept.push(chunk);
-            }
-          : undefined,
+      onChunk: (chunk) => {
+        if (!meter.gated) meter.observe(chunk);
+        if (keep) {
+          keptBytes += chunk.length;
+          if (keptBytes <= MAX_CACHED_BYTES) kept.push(chunk);
+        }
+      },
+      gate: meter.gated ? { take: (c) => meter.gate(c), flush: () => meter.flush() } : undefined,
     });
+    const spend = await meter.finish(pending.providerUsage?.());
+    if (spend.cost.usd === null && pending.status === 200) warnUnpriced(req, spend.model, spend.cost.reason);
     if (done.kind === 'upstream_failed') req.log.warn({ code: done.error.code, path: outcome.path }, done.error.message);
+    if (done.kind === 'cut') req.log.info({ code: done.error.code }, done.error.message);
     const contentType = String(pending.headers['content-type'] ?? 'application/json');
-    if (ckey && done.kind === 'completed' && keptBytes <= MAX_CACHED_BYTES) {
+    if (keep && ckey && done.kind === 'completed' && keptBytes <= MAX_CACHED_BYTES) {
       const stored = Buffer.concat(kept);
       if (cacheable(done.status, contentType, stored)) rt.cache.set(ckey, { status: done.status, contentType, body: stored, storedAt: Date.now() });
     }
   } finally {
     gone.dispose();
   }
+}
+
+const warnedUnpriced = new Set<string>();
+
+/** An unpriced model is spend nobody can see; say so once per model rather than count it as $0. */
+function warnUnpriced(req: FastifyRequest, model: string | undefined, reason: string): void {
+  const id = model ?? '(none)';
+  if (warnedUnpriced.has(id)) return;
+  warnedUnpriced.add(id);
+  req.log.warn({ model: id }, `cost unknown: ${reason}`);
 }

@@ -7,6 +7,10 @@ import { resolveSecret } from '../config/secrets.js';
 import { CATALOG_IDS } from '../governance/model-catalog.js';
 import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
+import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
+import { BudgetLedger } from '../governance/budgets.js';
+import { GuardrailSet } from '../governance/guardrail-set.js';
+import { PriceBook } from '../governance/pricing.js';
 import { RateLimiter } from '../governance/rate-limit.js';
 import { anthropicProvider } from '../providers/anthropic.js';
 import { bedrockProvider, type BedrockAuth } from '../providers/bedrock.js';
@@ -32,11 +36,18 @@ export interface Runtime {
   readonly adminKeyHash: string;
   /** Where the admin key came from, for the start-up message (never the key itself). */
   readonly adminKeySource: string;
+  /** Workspace slugs: `default` and the config file's. */
   readonly workspaces: ReadonlySet<string>;
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
-  /** Per-key request rate and concurrency limits. */
+  /** Request, token and concurrency limits per key, workspace and developer. */
   readonly limits: RateLimiter;
+  /** Spend against budgets: reservations in flight and what each period has used. */
+  readonly budgets: BudgetLedger;
+  /** Budget threshold alerts: events and the webhook. */
+  readonly alerts: Alerts;
+  readonly guardrails: GuardrailSet;
+  readonly prices: PriceBook;
   /** Named routing configs: the file's and the admin API's. */
   readonly configs: ConfigRegistry;
   /** Answers of configs with `cache`, in memory. */
@@ -46,6 +57,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   dataDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Where budget alerts are logged; the server's logger once it exists. */
+  log?: Logger;
 }
 
 function bedrockAuth(cfg: Extract<ProviderConfig, { kind: 'bedrock' }>, dir: string, env: NodeJS.ProcessEnv): BedrockAuth {
@@ -112,19 +125,44 @@ function resolveAdminKey(loaded: LoadedConfig, dataDir: string, env: NodeJS.Proc
   return { key: readFileSync(file, 'utf8').trim(), source: `file:${file}` };
 }
 
+const consoleLog: Logger = {
+  warn: (obj, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...obj })),
+  // Until the server's logger takes over (buildApp), alerts go to stderr like other start-up notes.
+  info: (obj, msg) => console.warn(JSON.stringify({ level: 'info', msg, ...obj })),
+};
+
+function webhookConfig(loaded: LoadedConfig, env: NodeJS.ProcessEnv): WebhookConfig | undefined {
+  const hook = loaded.config.budgets.webhook;
+  if (!hook) return undefined;
+  let secret: string | undefined;
+  if (hook.secret !== undefined) {
+    const r = resolveSecret(hook.secret, loaded.dir, env);
+    if (!r.ok) throw new Error(`budgets.webhook.secret (${hook.secret}) cannot be resolved: ${r.missing}`);
+    secret = r.value;
+  }
+  return { url: hook.url, secret, max_attempts: hook.max_attempts, retry_base_ms: hook.retry_base_ms };
+}
+
 export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runtime {
   const env = opts.env ?? process.env;
   const store = new SqliteStore(opts.dataDir);
   const admin = resolveAdminKey(loaded, opts.dataDir, env);
   const providers = buildProviders(loaded, env);
+  const agent = createAgent(loaded.config.server.timeouts);
+  const guardrails = new GuardrailSet(loaded.config.guardrails);
+  const alerts = new Alerts(store, webhookConfig(loaded, env), agent, opts.log ?? consoleLog);
   return {
     config: loaded.config,
     providers,
     limits: new RateLimiter(),
-    configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys())),
+    budgets: new BudgetLedger(store, alerts.crossed),
+    alerts,
+    guardrails,
+    prices: new PriceBook(loaded.config.pricing),
+    configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys()), guardrails),
     store,
     keys: new KeyCache(store),
-    agent: createAgent(loaded.config.server.timeouts),
+    agent,
     adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
     workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
@@ -138,6 +176,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
 }
 
 export async function closeRuntime(rt: Runtime): Promise<void> {
+  rt.alerts.close();
   await rt.agent.close();
   await rt.store.close();
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyRecord, NewKey, SecretMatch, Store, StoredConfig } from './types.js';
+import type { KeyPolicyPatch, KeyRecord, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -32,6 +32,13 @@ const MIGRATIONS = [
    ALTER TABLE keys ADD COLUMN required_metadata TEXT NOT NULL DEFAULT '[]';`,
   `ALTER TABLE keys ADD COLUMN rpm INTEGER;
    ALTER TABLE keys ADD COLUMN max_concurrent INTEGER;`,
+  `ALTER TABLE keys ADD COLUMN tpm INTEGER;
+   ALTER TABLE keys ADD COLUMN budget_usd REAL;
+   ALTER TABLE keys ADD COLUMN budget_tokens INTEGER;
+   ALTER TABLE keys ADD COLUMN budget_period TEXT NOT NULL DEFAULT 'month';
+   CREATE TABLE spend (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, amount REAL NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (scope, unit, period));
+   ALTER TABLE configs ADD COLUMN workspace TEXT;
+   CREATE TABLE budget_alerts (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, threshold REAL NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, unit, period, threshold));`,
 ];
 
 interface KeyRow {
@@ -50,6 +57,10 @@ interface KeyRow {
   required_metadata: string;
   rpm: number | null;
   max_concurrent: number | null;
+  tpm: number | null;
+  budget_usd: number | null;
+  budget_tokens: number | null;
+  budget_period: KeyRecord['budget_period'];
   prefix: string;
 }
 
@@ -78,8 +89,8 @@ export class SqliteStore implements Store {
     this.migrate();
     this.stmts = {
       insertKey: this.db.prepare(
-        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, rpm, max_concurrent, created_at, expires_at)
-         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @allowed_models, @required_metadata, @rpm, @max_concurrent, @created_at, @expires_at)`,
+        `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, rpm, max_concurrent, tpm, budget_usd, budget_tokens, budget_period, created_at, expires_at)
+         VALUES (@id, @name, @workspace, @provider, @config, @metadata, @allow_inline_config, @allowed_models, @required_metadata, @rpm, @max_concurrent, @tpm, @budget_usd, @budget_tokens, @budget_period, @created_at, @expires_at)`,
       ),
       insertSecret: this.db.prepare(`INSERT INTO key_secrets (hash, key_id, prefix, created_at, valid_until) VALUES (?, ?, ?, ?, NULL)`),
       bySecret: this.db.prepare(`SELECT key_id, prefix, valid_until FROM key_secrets WHERE hash = ?`),
@@ -89,9 +100,18 @@ export class SqliteStore implements Store {
       revoke: this.db.prepare(`UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
       expireOld: this.db.prepare(`UPDATE key_secrets SET valid_until = ? WHERE key_id = ? AND (valid_until IS NULL OR valid_until > ?)`),
       markRotated: this.db.prepare(`UPDATE keys SET rotated_at = ? WHERE id = ?`),
-      listConfigs: this.db.prepare(`SELECT id, body, updated_at FROM configs ORDER BY id`),
-      putConfig: this.db.prepare(`INSERT INTO configs (id, body, updated_at) VALUES (@id, @body, @updated_at) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`),
+      listConfigs: this.db.prepare(`SELECT id, body, workspace, updated_at FROM configs ORDER BY id`),
+      putConfig: this.db.prepare(
+        `INSERT INTO configs (id, body, workspace, updated_at) VALUES (@id, @body, @workspace, @updated_at) ON CONFLICT(id) DO UPDATE SET body = excluded.body, workspace = excluded.workspace, updated_at = excluded.updated_at`,
+      ),
       deleteConfig: this.db.prepare(`DELETE FROM configs WHERE id = ?`),
+      getSpend: this.db.prepare(`SELECT amount FROM spend WHERE scope = ? AND unit = ? AND period = ?`),
+      addSpend: this.db.prepare(
+        `INSERT INTO spend (scope, unit, period, amount, updated_at) VALUES (@scope, @unit, @period, @amount, @at)
+         ON CONFLICT(scope, unit, period) DO UPDATE SET amount = amount + excluded.amount, updated_at = excluded.updated_at`,
+      ),
+      listSpend: this.db.prepare(`SELECT scope, unit, period, amount FROM spend WHERE scope LIKE ? ESCAPE '\\' AND (? IS NULL OR period = ?) ORDER BY scope, unit, period`),
+      claimAlert: this.db.prepare(`INSERT OR IGNORE INTO budget_alerts (scope, unit, period, threshold, at) VALUES (?, ?, ?, ?, ?)`),
     };
   }
 
@@ -149,6 +169,40 @@ export class SqliteStore implements Store {
       this.stmts.markRotated.run(at, id);
     })();
     return this.getKey(id);
+  }
+
+  async updateKey(id: string, patch: KeyPolicyPatch): Promise<KeyRecord | undefined> {
+    const cols: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      cols[k] = k === 'metadata' || k === 'required_metadata' || (k === 'allowed_models' && v !== null) ? JSON.stringify(v) : k === 'allow_inline_config' ? (v ? 1 : 0) : v;
+    }
+    const names = Object.keys(cols);
+    // Column names come from the typed patch's own keys, never from the request.
+    if (names.length) this.db.prepare(`UPDATE keys SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...cols, id });
+    return this.getKey(id);
+  }
+
+  async getSpend(scope: string, unit: 'usd' | 'tokens', period: string): Promise<number> {
+    const row = this.stmts.getSpend.get(scope, unit, period) as { amount: number } | undefined;
+    return row?.amount ?? 0;
+  }
+
+  async addSpend(rows: readonly SpendRow[]): Promise<void> {
+    if (!rows.length) return;
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const r of rows) this.stmts.addSpend.run({ ...r, at });
+    })();
+  }
+
+  async listSpend(filter: { scopePrefix?: string; period?: string } = {}): Promise<SpendRow[]> {
+    const like = (filter.scopePrefix ?? '').replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+    return this.stmts.listSpend.all(like, filter.period ?? null, filter.period ?? null) as SpendRow[];
+  }
+
+  async claimAlert(scope: string, unit: 'usd' | 'tokens', period: string, threshold: number, at: string): Promise<boolean> {
+    return this.stmts.claimAlert.run(scope, unit, period, threshold, at).changes > 0;
   }
 
   async listConfigs(): Promise<StoredConfig[]> {

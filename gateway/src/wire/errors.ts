@@ -143,7 +143,7 @@ export const errors = {
     'model_not_allowed',
     403,
     'permission_error',
-    (id: string, allowed: string[]) => `Model ${id} is not allowed for this key. It may use: ${allowed.join(', ')}. Ask your Gatehouse admin if you need another.`,
+    (id: string, who: string, allowed: readonly string[]) => `Model ${id} is not allowed for ${who}. It may use: ${allowed.join(', ')}. Ask your Gatehouse admin if you need another.`,
     false,
   ),
   modelNotFound: make('model_not_found', 404, 'not_found_error', (id: string) => `Model ${id} is not available to this key.`, false),
@@ -152,6 +152,43 @@ export const errors = {
     404,
     'not_found_error',
     (id: string, slug: string, known: string[]) => `Model ${id} is not available on provider @${slug}. It serves: ${known.join(', ') || '(none)'}.`,
+    false,
+  ),
+
+  // --- governance (429 for spend and rate, 400 for content)
+  budgetExceeded: (what: string, retryAfterS: number | null) =>
+    new GatewayError({
+      code: 'budget_exceeded',
+      status: 429,
+      type: 'rate_limit_error',
+      message: what,
+      // Not retryable: waiting seconds will not bring a budget back, and Claude Code shows the message instead of retrying.
+      retryable: false,
+      headers: retryAfterS === null ? {} : { 'retry-after': String(retryAfterS) },
+    }),
+  rateLimited: (message: string, retryAfterS: number, headers: Record<string, string>) =>
+    new GatewayError({ code: 'rate_limited', status: 429, type: 'rate_limit_error', message, retryable: true, headers: { ...headers, 'retry-after': String(retryAfterS) } }),
+  guardrailDenied: make('guardrail_denied', 400, 'invalid_request_error', (message: string) => message, false),
+  userMetadataRequired: make(
+    'user_metadata_required',
+    400,
+    'invalid_request_error',
+    (workspace: string) =>
+      `Workspace "${workspace}" sets budgets or limits per developer, so each request must say who sends it: add a "user" field to the x-portkey-metadata header, e.g. {"user":"alice@example.com"}.`,
+    false,
+  ),
+  providerNotAllowed: make(
+    'provider_not_allowed',
+    403,
+    'permission_error',
+    (slug: string, workspace: string, allowed: string[]) => `Workspace "${workspace}" may not use provider @${slug}. It may use: ${allowed.map((a) => '@' + a).join(', ')}.`,
+    false,
+  ),
+  unpricedModel: make(
+    'model_unpriced',
+    400,
+    'invalid_request_error',
+    (model: string) => `Model ${model} has no price on this gateway, so a dollar budget cannot be enforced for it. Ask your Gatehouse admin to add it under "pricing" in the config.`,
     false,
   ),
 

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import type { Meter } from '../governance/budgets.js';
+import { meters, scopesFor } from '../governance/policy.js';
+import type { Runtime } from '../server/runtime.js';
+import type { KeyRecord } from '../store/types.js';
+import { errors } from '../wire/errors.js';
+import { keyView } from './admin-keys.js';
+import type { BudgetView } from './schemas.js';
+
+/** Where a budget stands now: what its period has spent, what requests in flight hold, what is left. */
+export async function budgetView(rt: Runtime, m: Meter, now = Date.now()): Promise<BudgetView> {
+  const s = await rt.budgets.state(m, now);
+  return {
+    scope: m.scope,
+    label: m.label,
+    unit: m.unit,
+    limit: m.limit,
+    period: m.period,
+    timezone: m.tz,
+    period_key: s.window.key,
+    period_start: s.window.end === null ? null : new Date(s.window.start).toISOString(),
+    resets_at: s.window.end === null ? null : new Date(s.window.end).toISOString(),
+    spent: s.spent,
+    reserved: s.reserved,
+    remaining: Math.max(0, m.limit - s.spent - s.reserved),
+  };
+}
+
+/** Every budget that can apply: keys', workspaces', and those of developers who have spent this period. */
+async function allMeters(rt: Runtime, workspace?: string): Promise<Meter[]> {
+  const cfg = rt.config;
+  const keys = await rt.store.listKeys({ workspace, includeRevoked: false });
+  const out: Meter[] = [];
+  for (const k of keys) out.push(...keyMeters(rt, k));
+  for (const [slug, ws] of Object.entries(cfg.workspaces)) {
+    if (workspace && slug !== workspace) continue;
+    const tz = ws.timezone ?? cfg.budgets.timezone;
+    out.push(...meters(`ws:${slug}`, `workspace "${slug}"`, ws.budget, tz, cfg.budgets.alert_thresholds));
+    if (!ws.user_budget) continue;
+    const users = new Set((await rt.store.listSpend({ scopePrefix: `user:${slug}:` })).map((r) => r.scope.slice(`user:${slug}:`.length)));
+    for (const u of users) out.push(...meters(`user:${slug}:${u}`, `user "${u}" in workspace "${slug}"`, ws.user_budget, tz, cfg.budgets.alert_thresholds));
+  }
+  return out;
+}
+
+function keyMeters(rt: Runtime, k: KeyRecord): Meter[] {
+  // Only the key's own budget: scopesFor with no metadata cannot pick a developer.
+  return scopesFor(rt.config, { ...k, workspace: '\0none' }, {}).meters;
+}
+
+export function adminBudgetRoutes(rt: Runtime) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get<{ Querystring: { workspace?: string } }>('/budgets', async (req) => {
+      const now = Date.now();
+      return { data: await Promise.all((await allMeters(rt, req.query.workspace)).map((m) => budgetView(rt, m, now))) };
+    });
+
+    app.get('/workspaces', async () => {
+      const now = Date.now();
+      const data = await Promise.all(
+        [...rt.workspaces].map(async (slug) => {
+          const ws = rt.config.workspaces[slug];
+          const tz = ws?.timezone ?? rt.config.budgets.timezone;
+          const budgets = await Promise.all(meters(`ws:${slug}`, `workspace "${slug}"`, ws?.budget, tz, rt.config.budgets.alert_thresholds).map((m) => budgetView(rt, m, now)));
+          return { id: slug, name: ws?.name ?? slug, description: ws?.description ?? null, providers: ws?.providers ?? null, allowed_models: ws?.allowed_models ?? null, default_config: ws?.default_config ?? null, limits: ws?.limits ?? null, user_budget: ws?.user_budget ?? null, user_limits: ws?.user_limits ?? null, guardrails: ws?.guardrails ?? [], budgets };
+        }),
+      );
+      return { data };
+    });
+  };
+}
+
+/** What a developer's own key may see about itself: its policy, its budgets and their spend. */
+export function meRoutes(rt: Runtime) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/me', async (req) => {
+      const key = req.gatehouseKey;
+      if (!key) throw errors.missingKey();
+      const header = req.headers['x-portkey-metadata'];
+      let metadata: Record<string, string> = { ...key.metadata };
+      try {
+        if (typeof header === 'string' && header.trim()) metadata = { ...(JSON.parse(header) as Record<string, string>), ...key.metadata };
+      } catch {
+        // The profile is still useful without the developer's own metadata.
+      }
+      const ws = rt.config.workspaces[key.workspace];
+      let scoped: Meter[];
+      try {
+        scoped = scopesFor(rt.config, key, metadata).meters;
+      } catch {
+        scoped = keyMeters(rt, key).concat(meters(`ws:${key.workspace}`, `workspace "${key.workspace}"`, ws?.budget, ws?.timezone ?? rt.config.budgets.timezone, rt.config.budgets.alert_thresholds));
+      }
+      const now = Date.now();
+      const { id, name, workspace, prefix, allowed_models, required_metadata, rpm, tpm, max_concurrent, expires_at, status, provider, config } = keyView(key);
+      return {
+        key: { id, name, prefix, status, expires_at, provider, config, allowed_models, required_metadata, metadata: key.metadata },
+        workspace: { id: workspace, name: ws?.name ?? workspace, allowed_models: ws?.allowed_models ?? null, providers: ws?.providers ?? null },
+        limits: { key: { rpm, tpm, max_concurrent }, workspace: ws?.limits ?? null, user: ws?.user_limits ?? null },
+        budgets: await Promise.all(scoped.map((m) => budgetView(rt, m, now))),
+      };
+    });
+  };
+}
