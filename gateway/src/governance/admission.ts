@@ -31,6 +31,8 @@ export interface AdmissionInput {
   body: RequestBody;
   route: RouteNode;
   metadata: Readonly<Record<string, string>>;
+  /** Told the guardrail verdicts, so a denied request's log row has them too. */
+  record?: { verdicts: GuardrailVerdict[] };
 }
 
 export interface Admission {
@@ -76,6 +78,7 @@ export async function admit(deps: AdmissionDeps, input: AdmissionInput): Promise
     if (rails) {
       const outcome = rails.run({ body: body.raw, model, metadata });
       verdicts = outcome.verdicts;
+      if (input.record) input.record.verdicts = verdicts;
       const seen = verdicts.filter((v) => v.matched).map((v) => `${v.id}=${v.action === 'deny' ? 'denied' : v.action === 'redact' ? 'redacted' : 'flagged'}`);
       if (seen.length) headers['x-gatehouse-guardrails'] = seen.join(', ');
       if (outcome.denied) {

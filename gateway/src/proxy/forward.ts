@@ -83,6 +83,8 @@ export interface RelayContext {
   onChunk?(chunk: Buffer): void;
   /** Sees each chunk before it is written (SSE only): may hold bytes back, or end the stream. */
   gate?: { take(chunk: Buffer): GateResult | Promise<GateResult>; flush(): Buffer | undefined };
+  /** Runs before the response's last bytes go out (so what must be recorded is, before the client sees the end). */
+  beforeEnd?(outcome: ForwardOutcome): Promise<void>;
 }
 
 /**
@@ -110,25 +112,33 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
         out = r instanceof Promise ? await r : r;
         if (!Buffer.isBuffer(out)) {
           p.discard();
+          const cut: ForwardOutcome = { kind: 'cut', status: p.status, error: out.stop };
+          await ctx.beforeEnd?.(cut);
           res.end(renderSseError(out.stop, ctx.requestId));
-          return { kind: 'cut', status: p.status, error: out.stop };
+          return cut;
         }
         if (out.length === 0) continue;
       }
       if (!res.write(out)) await once(res, 'drain', { signal: ctx.signal });
     }
-    res.end(gate?.flush());
-    return { kind: 'completed', status: p.status };
+    const rest = gate?.flush();
+    if (rest) res.write(rest);
+    const completed: ForwardOutcome = { kind: 'completed', status: p.status };
+    await ctx.beforeEnd?.(completed);
+    res.end();
+    return completed;
   } catch (e) {
     if (ctx.signal.aborted || res.destroyed) {
       p.discard();
       return { kind: 'client_gone', status: p.status };
     }
     const error = classifyUpstreamError(e, p.slug, p.origin, ctx.timeouts, true);
+    const failed: ForwardOutcome = { kind: 'upstream_failed', status: p.status, error };
+    await ctx.beforeEnd?.(failed);
     if (p.sse) res.end(renderSseError(error, ctx.requestId));
     // A JSON body cut in half cannot be repaired; closing the socket makes the client see it.
     else res.destroy();
-    return { kind: 'upstream_failed', status: p.status, error };
+    return failed;
   }
 }
 

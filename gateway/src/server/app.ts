@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
 import { adminBudgetRoutes, meRoutes } from '../api/budgets.js';
+import { adminLogRoutes, meLogRoutes } from '../api/logs.js';
 import { openApiDocument } from '../api/openapi.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
@@ -55,6 +56,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
 
   app.setErrorHandler((err, req, reply) => {
     const ge = toGatewayError(err, rt.config.server.body_limit_mb);
+    if (req.record) req.record.error = ge;
     if (ge.code === 'internal') req.log.error({ err }, 'internal error');
     const r = renderError(ge, req.id);
     void reply.code(r.status).headers(r.headers).send(r.body);
@@ -88,6 +90,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
     async (me) => {
       me.addHook('onRequest', keyAuth(rt));
       await me.register(meRoutes(rt));
+      await me.register(meLogRoutes(rt));
     },
     { prefix: '/api' },
   );
@@ -97,6 +100,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await admin.register(adminKeyRoutes(rt));
       await admin.register(adminRoutingRoutes(rt));
       await admin.register(adminBudgetRoutes(rt));
+      await admin.register(adminLogRoutes(rt));
     },
     { prefix: '/api/admin' },
   );

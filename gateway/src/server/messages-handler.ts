@@ -6,7 +6,7 @@ import { admit, type Admission } from '../governance/admission.js';
 import { ResponseMeter } from '../governance/metering.js';
 import { checkModelAllowed } from '../governance/model-policy.js';
 import { checkProviders } from '../governance/policy.js';
-import { clientGone, relay } from '../proxy/forward.js';
+import { clientGone, relay, type ForwardOutcome } from '../proxy/forward.js';
 import { forwardableRequestHeaders } from '../proxy/headers.js';
 import { cacheable, cacheKey, cacheSetting, MAX_CACHED_BYTES } from '../routing/cache.js';
 import { execute } from '../routing/execute.js';
@@ -38,18 +38,24 @@ export function messagesHandler(rt: Runtime, op: Operation) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const key = req.gatehouseKey;
+    const record = req.record;
+    if (record) {
+      record.stream = req.body.boolean('stream') === true;
+      record.model = req.body.string('model') ?? null;
+    }
     const ws = key ? rt.config.workspaces[key.workspace] : undefined;
     const wsPolicy = key && ws ? { slug: key.workspace, patterns: ws.allowed_models, providers: ws.providers } : undefined;
     checkModelAllowed(key, req.body.string('model'), wsPolicy);
     const route = resolveRoute(req, key, rt.configs, ws?.default_config);
     const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata, key?.required_metadata);
+    if (record) record.metadata = metadata;
     const defaultSlug = defaultProvider(req, key, rt.config, providerSlugs);
     checkProviders(wsPolicy, route, defaultSlug);
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };
 
     // Limits, budget and guardrails; every request counts against limits, cache hits included.
-    const admission = await admit(rt, { op, key, body: req.body, route, metadata });
+    const admission = await admit(rt, { op, key, body: req.body, route, metadata, record });
     Object.assign(routingHeaders, admission.headers);
     try {
       await respond(rt, req, reply, { op, body: admission.body, key, route, metadata, headers: forwardableRequestHeaders(req.headers), routingHeaders, defaultSlug, admission });
@@ -67,6 +73,7 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
     const refresh = req.headers['x-portkey-cache-force-refresh'] !== undefined;
     const hit = refresh ? undefined : rt.cache.get(ckey, cache.maxAgeMs);
     if (hit) {
+      if (req.record) req.record.cacheStatus = 'HIT';
       // A hit costs nothing upstream and says so.
       await reply
         .code(hit.status)
@@ -93,6 +100,15 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
     routingHeaders['x-portkey-last-used-option-index'] = outcome.path;
     routingHeaders['x-portkey-retry-attempt-count'] = String(outcome.retries);
     const pending = outcome.ok ? outcome.pending : outcome.failure.pending;
+    const record = req.record;
+    if (record) {
+      record.routePath = outcome.path;
+      record.retries = outcome.retries;
+      record.cacheStatus = routingHeaders['x-portkey-cache-status'] ?? null;
+      record.provider = pending?.slug ?? null;
+      const upstreamId = pending?.headers['request-id'] ?? pending?.headers['x-amzn-requestid'];
+      record.upstreamRequestId = typeof upstreamId === 'string' ? upstreamId : null;
+    }
     if (!pending) {
       const error = (outcome.ok ? undefined : outcome.failure.error) ?? errors.internal(new Error('routing ended without an answer'));
       Object.assign(error.headers, routingHeaders);
@@ -103,6 +119,18 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
     const keep = cache && ckey && pending.status === 200;
     const { admission } = p;
     const meter = new ResponseMeter(pending.sse ? 'sse' : 'json', rt.prices, body.string('model'), admission.reservation, admission.lease, admission.budgeted && pending.sse && pending.status === 200);
+    // Spend settled and the log row stored before the client sees the end (once, whichever way it ends).
+    let ending: Promise<void> | undefined;
+    const ended = (o: ForwardOutcome) =>
+      (ending ??= (async () => {
+        const spend = await meter.finish(pending.providerUsage?.());
+        if (spend.cost.usd === null && pending.status === 200) warnUnpriced(req, spend.model, spend.cost.reason);
+        if (!record) return;
+        record.spend = spend;
+        record.outcome = o.kind === 'completed' ? (o.status < 400 ? 'ok' : 'error') : o.kind === 'cut' ? 'budget_cut' : o.kind;
+        if (o.kind === 'cut' || o.kind === 'upstream_failed') record.error = o.error;
+        await rt.logs.write(record.finish(req, pending.status));
+      })());
     const done = await relay(pending, reply.raw, {
       requestId: req.id,
       timeouts: rt.config.server.timeouts,
@@ -113,6 +141,7 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
         return reply.getHeaders();
       },
       onChunk: (chunk) => {
+        record?.firstByte();
         if (!meter.gated) meter.observe(chunk);
         if (keep) {
           keptBytes += chunk.length;
@@ -120,9 +149,9 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
         }
       },
       gate: meter.gated ? { take: (c) => meter.gate(c), flush: () => meter.flush() } : undefined,
+      beforeEnd: (o) => ended(o),
     });
-    const spend = await meter.finish(pending.providerUsage?.());
-    if (spend.cost.usd === null && pending.status === 200) warnUnpriced(req, spend.model, spend.cost.reason);
+    await ended(done);
     if (done.kind === 'upstream_failed') req.log.warn({ code: done.error.code, path: outcome.path }, done.error.message);
     if (done.kind === 'cut') req.log.info({ code: done.error.code }, done.error.message);
     const contentType = String(pending.headers['content-type'] ?? 'application/json');

@@ -7,6 +7,8 @@ import { resolveSecret } from '../config/secrets.js';
 import { CATALOG_IDS } from '../governance/model-catalog.js';
 import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
+import { EventEmitter } from 'node:events';
+import { LogWriter } from '../observe/log-writer.js';
 import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
 import { BudgetLedger } from '../governance/budgets.js';
 import { GuardrailSet } from '../governance/guardrail-set.js';
@@ -47,6 +49,10 @@ export interface Runtime {
   /** Budget threshold alerts: events and the webhook. */
   readonly alerts: Alerts;
   readonly guardrails: GuardrailSet;
+  /** Request log rows, written in groups. */
+  readonly logs: LogWriter;
+  /** `logs` (rows just stored) and `alert` (budget alerts): for live listeners and metrics. */
+  readonly events: EventEmitter;
   readonly prices: PriceBook;
   /** Named routing configs: the file's and the admin API's. */
   readonly configs: ConfigRegistry;
@@ -151,6 +157,10 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   const agent = createAgent(loaded.config.server.timeouts);
   const guardrails = new GuardrailSet(loaded.config.guardrails);
   const alerts = new Alerts(store, webhookConfig(loaded, env), agent, opts.log ?? consoleLog);
+  const events = new EventEmitter();
+  // Any number of live listeners may subscribe.
+  events.setMaxListeners(0);
+  alerts.events.on('alert', (a) => events.emit('alert', a));
   return {
     config: loaded.config,
     providers,
@@ -158,6 +168,8 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     budgets: new BudgetLedger(store, alerts.crossed),
     alerts,
     guardrails,
+    events,
+    logs: new LogWriter(store, (rows) => events.emit('logs', rows), { error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })) }),
     prices: new PriceBook(loaded.config.pricing),
     configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys()), guardrails),
     store,
@@ -177,6 +189,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
 
 export async function closeRuntime(rt: Runtime): Promise<void> {
   rt.alerts.close();
+  await rt.logs.close();
   await rt.agent.close();
   await rt.store.close();
 }

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LogRow } from '../observe/log-row.js';
+import type { LogQuery } from './log-query.js';
+import { LOG_MIGRATION, SqliteLogs } from './sqlite-logs.js';
 import type { KeyPolicyPatch, KeyRecord, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
@@ -39,6 +42,7 @@ const MIGRATIONS = [
    CREATE TABLE spend (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, amount REAL NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (scope, unit, period));
    ALTER TABLE configs ADD COLUMN workspace TEXT;
    CREATE TABLE budget_alerts (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, threshold REAL NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, unit, period, threshold));`,
+  LOG_MIGRATION,
 ];
 
 interface KeyRow {
@@ -78,6 +82,7 @@ const KEY_SELECT = `SELECT k.*, (SELECT s.prefix FROM key_secrets s WHERE s.key_
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly logs: SqliteLogs;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -87,6 +92,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.logs = new SqliteLogs(this.db);
     this.stmts = {
       insertKey: this.db.prepare(
         `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, rpm, max_concurrent, tpm, budget_usd, budget_tokens, budget_period, created_at, expires_at)
@@ -215,6 +221,18 @@ export class SqliteStore implements Store {
 
   async deleteConfig(id: string): Promise<boolean> {
     return this.stmts.deleteConfig.run(id).changes > 0;
+  }
+
+  async insertLogs(rows: readonly LogRow[]): Promise<void> {
+    this.logs.insert(rows);
+  }
+
+  async getLog(id: string): Promise<LogRow | undefined> {
+    return this.logs.get(id);
+  }
+
+  async queryLogs(q: LogQuery): Promise<{ rows: LogRow[]; next_cursor: string | null }> {
+    return this.logs.query(q);
   }
 
   async close(): Promise<void> {

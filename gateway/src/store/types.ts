@@ -1,3 +1,6 @@
+import type { LogRow } from '../observe/log-row.js';
+import type { LogQuery } from './log-query.js';
+
 /**
  * Persistence behind one interface. SQLite is the embedded default; PostgreSQL joins for
  * multi-instance deployments, so every method is async even where SQLite would not need it.
@@ -92,7 +95,13 @@ export interface StoredConfig {
   updated_at: string;
 }
 
-export interface Store extends SpendStore {
+export interface LogStore {
+  insertLogs(rows: readonly LogRow[]): Promise<void>;
+  getLog(id: string): Promise<LogRow | undefined>;
+  queryLogs(q: LogQuery): Promise<{ rows: LogRow[]; next_cursor: string | null }>;
+}
+
+export interface Store extends SpendStore, LogStore {
   listConfigs(): Promise<StoredConfig[]>;
   putConfig(c: StoredConfig): Promise<void>;
   deleteConfig(id: string): Promise<boolean>;

@@ -1,0 +1,130 @@
+import type { FastifyRequest } from 'fastify';
+import type { GuardrailVerdict } from '../governance/guardrails/engine.js';
+import type { Spend } from '../governance/metering.js';
+import type { GatewayError } from '../wire/errors.js';
+
+/**
+ * One row per request to the Anthropic surface, whatever its outcome: who sent it, what it asked
+ * for, where it went, what came back, what it cost, which policies fired. The shape is an API
+ * (`/api/admin/logs`, scripts depend on it): add fields, never rename them.
+ */
+export interface LogRow {
+  id: string;
+  created_at: string;
+  trace_id: string | null;
+  /** Claude Code's `x-claude-code-session-id`. */
+  session_id: string | null;
+  workspace: string | null;
+  key_id: string | null;
+  key_name: string | null;
+  metadata: Record<string, string>;
+  /** `messages`, `count_tokens`, `models`. */
+  endpoint: string;
+  stream: boolean;
+  /** As requested. */
+  model: string | null;
+  /** As the provider answered (after any routing override). */
+  served_model: string | null;
+  /** The provider slug that answered. */
+  provider: string | null;
+  /** The provider's own request id (Anthropic's `request-id`, relayed to the client). */
+  upstream_request_id: string | null;
+  /** Routing: the config path of the target that answered, retries, cache status. */
+  route_path: string | null;
+  retries: number;
+  cache_status: string | null;
+  status: number;
+  outcome: 'ok' | 'error' | 'client_gone' | 'upstream_failed' | 'budget_cut';
+  error_type: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  /** False when the usage was estimated (a stream that ended early). */
+  usage_final: boolean;
+  /** Null when the model has no price (never counted as $0). */
+  cost_usd: number | null;
+  latency_ms: number;
+  /** Time to the first byte of the response body. */
+  ttft_ms: number | null;
+  /** Guardrails that matched, with their action and where. */
+  guardrails: Array<Pick<GuardrailVerdict, 'id' | 'type' | 'action' | 'findings'>>;
+  user_agent: string | null;
+}
+
+/** Filled in by the stages a request passes; turned into a row once, when it ends. */
+export class RequestRecord {
+  readonly startedAt = Date.now();
+  readonly startedHr = process.hrtime.bigint();
+  stream = false;
+  model: string | null = null;
+  metadata: Record<string, string> = {};
+  provider: string | null = null;
+  upstreamRequestId: string | null = null;
+  routePath: string | null = null;
+  retries = 0;
+  cacheStatus: string | null = null;
+  spend: Spend | undefined;
+  firstByteMs: number | null = null;
+  verdicts: GuardrailVerdict[] = [];
+  error: GatewayError | undefined;
+  outcome: LogRow['outcome'] | undefined;
+  #done = false;
+
+  constructor(readonly endpoint: string) {}
+
+  elapsedMs(): number {
+    return Number(process.hrtime.bigint() - this.startedHr) / 1e6;
+  }
+
+  firstByte(): void {
+    this.firstByteMs ??= this.elapsedMs();
+  }
+
+  /** The row, the first time it is asked for; undefined after (a request is logged once). */
+  finish(req: FastifyRequest, status: number): LogRow | undefined {
+    if (this.#done) return undefined;
+    this.#done = true;
+    const h = req.headers;
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || null;
+    const key = req.gatehouseKey;
+    const usage = this.spend?.usage;
+    const error = this.error;
+    return {
+      id: req.id,
+      created_at: new Date(this.startedAt).toISOString(),
+      trace_id: one(h['x-portkey-trace-id']) ?? req.id,
+      session_id: one(h['x-claude-code-session-id']),
+      workspace: key?.workspace ?? null,
+      key_id: key?.id ?? null,
+      key_name: key?.name ?? null,
+      metadata: this.metadata,
+      endpoint: this.endpoint,
+      stream: this.stream,
+      model: this.model,
+      served_model: this.spend?.model ?? null,
+      provider: this.provider,
+      upstream_request_id: this.upstreamRequestId,
+      route_path: this.routePath,
+      retries: this.retries,
+      cache_status: this.cacheStatus,
+      status,
+      outcome: this.outcome ?? (status < 400 ? 'ok' : 'error'),
+      error_type: error?.type ?? null,
+      error_code: error?.code ?? null,
+      error_message: error?.message ?? null,
+      input_tokens: usage?.input_tokens ?? 0,
+      output_tokens: usage?.output_tokens ?? 0,
+      cache_read_input_tokens: usage?.cache_read_input_tokens ?? 0,
+      cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? 0,
+      usage_final: this.spend?.final ?? true,
+      cost_usd: this.spend ? this.spend.cost.usd : 0,
+      latency_ms: Math.round(this.elapsedMs() * 1000) / 1000,
+      ttft_ms: this.firstByteMs === null ? null : Math.round(this.firstByteMs * 1000) / 1000,
+      guardrails: this.verdicts.filter((v) => v.matched).map(({ id, type, action, findings }) => ({ id, type, action, findings })),
+      user_agent: one(h['user-agent']),
+    };
+  }
+}
