@@ -54,6 +54,8 @@ export interface LogRow {
   user_agent: string | null;
 }
 
+export type RequestStart = Pick<LogRow, 'id' | 'created_at' | 'workspace' | 'key_id' | 'metadata' | 'endpoint' | 'stream' | 'model'>;
+
 /** Filled in by the stages a request passes; turned into a row once, when it ends. */
 export class RequestRecord {
   readonly startedAt = Date.now();
@@ -81,6 +83,12 @@ export class RequestRecord {
 
   firstByte(): void {
     this.firstByteMs ??= this.elapsedMs();
+  }
+
+  /** What is known when a request starts, for live listeners (`request.start` events). */
+  started(req: FastifyRequest): RequestStart {
+    const key = req.gatehouseKey;
+    return { id: req.id, created_at: new Date(this.startedAt).toISOString(), workspace: key?.workspace ?? null, key_id: key?.id ?? null, metadata: this.metadata, endpoint: this.endpoint, stream: this.stream, model: this.model };
   }
 
   /** The row, the first time it is asked for; undefined after (a request is logged once). */

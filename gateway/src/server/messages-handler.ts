@@ -48,7 +48,10 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     checkModelAllowed(key, req.body.string('model'), wsPolicy);
     const route = resolveRoute(req, key, rt.configs, ws?.default_config);
     const metadata = requestMetadata(req.headers['x-portkey-metadata'], key?.metadata, key?.required_metadata);
-    if (record) record.metadata = metadata;
+    if (record) {
+      record.metadata = metadata;
+      rt.events.emit('request.start', record.started(req));
+    }
     const defaultSlug = defaultProvider(req, key, rt.config, providerSlugs);
     checkProviders(wsPolicy, route, defaultSlug);
     const trace = req.headers['x-portkey-trace-id'];

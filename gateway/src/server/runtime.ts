@@ -51,7 +51,10 @@ export interface Runtime {
   readonly guardrails: GuardrailSet;
   /** Request log rows, written in groups. */
   readonly logs: LogWriter;
-  /** `logs` (rows just stored) and `alert` (budget alerts): for live listeners and metrics. */
+  /**
+   * For live listeners and metrics: `request.start` (a RequestStart), `logs` (LogRow[] just
+   * stored), `alert` (a BudgetAlert).
+   */
   readonly events: EventEmitter;
   readonly prices: PriceBook;
   /** Named routing configs: the file's and the admin API's. */
