@@ -260,3 +260,39 @@ describe('gatehouse serve shutdown', () => {
     expect(upstream?.aborted).toBe(true);
   });
 });
+
+describe('gatehouse serve request logs', () => {
+  it('loses no log row of a request the client saw finish, even when the process is killed (SIGKILL)', async () => {
+    const emu = await AnthropicEmulator.start();
+    emulator = emu;
+    const dir = makeTempDir('crash');
+    const config = writeConfig(dir, {
+      providers: { anthropic: { kind: 'anthropic', api_key: `env:${UPSTREAM_KEY_VAR}`, base_url: emu.url } },
+      default_provider: 'anthropic',
+    });
+    const args = ['--config', config, '--host', '127.0.0.1', '--port', '0', '--data', join(dir, 'data')];
+    const env = cliEnv({ [UPSTREAM_KEY_VAR]: emu.apiKey, GATEHOUSE_ADMIN_KEY: ADMIN_KEY });
+    const first = await startServe(args, env);
+    const created = await http(`${first.url}/api/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'crash' }) });
+    const key = (JSON.parse(created.body) as { key: string }).key;
+    // 30 requests, streamed and not, ten at a time; the process dies the moment the last one ends.
+    const ids: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => http(`${first.url}/v1/messages`, { method: 'POST', headers: modelHeaders(key), body: messagesBody(i % 2 === 0) })));
+      for (const a of answers) {
+        expect(a.status, a.body).toBe(200);
+        ids.push(String(a.headers['x-portkey-trace-id']));
+      }
+    }
+    first.proc.signal('SIGKILL');
+    await first.proc.waitExit(5_000);
+
+    const second = await startServe(args, env);
+    const logs = await http(`${second.url}/api/admin/logs?limit=100`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const rows = (JSON.parse(logs.body) as { data: Array<{ id: string; status: number; input_tokens: number }> }).data;
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(rows.every((r) => r.status === 200 && r.input_tokens > 0)).toBe(true);
+    second.proc.signal('SIGTERM');
+    await second.proc.waitExit(10_000);
+  });
+});

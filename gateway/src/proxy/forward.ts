@@ -104,9 +104,13 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
   res.flushHeaders();
   try {
     const gate = p.sse ? ctx.gate : undefined;
+    // With a content-length, the client sees the answer complete at its last byte, not at end():
+    // the last chunk waits for beforeEnd (one chunk behind; such answers are small JSON bodies).
+    const lag = ctx.beforeEnd !== undefined && headers['content-length'] !== undefined;
+    let held: Buffer | undefined;
     for await (const chunk of p.body as AsyncIterable<Buffer>) {
       ctx.onChunk?.(chunk);
-      let out: GateResult = chunk;
+      let out: GateResult | undefined = chunk;
       if (gate) {
         const r = gate.take(chunk);
         out = r instanceof Promise ? await r : r;
@@ -119,13 +123,14 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
         }
         if (out.length === 0) continue;
       }
-      if (!res.write(out)) await once(res, 'drain', { signal: ctx.signal });
+      if (lag) [out, held] = [held, out];
+      if (out && !res.write(out)) await once(res, 'drain', { signal: ctx.signal });
     }
     const rest = gate?.flush();
     if (rest) res.write(rest);
     const completed: ForwardOutcome = { kind: 'completed', status: p.status };
     await ctx.beforeEnd?.(completed);
-    res.end();
+    res.end(held);
     return completed;
   } catch (e) {
     if (ctx.signal.aborted || res.destroyed) {
