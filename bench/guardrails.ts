@@ -61,8 +61,18 @@ export function claudeCodeLikeBody(target = 500_000): string {
     lines(n, () => pick(['The handler keeps the stream open until the provider ends it.', 'Each caller is checked before the change is applied.', 'Run the unit tests after every edit and fix what breaks.', 'Never print credentials; they stay on the gateway.']));
   const tools = Array.from({ length: 20 }, (_, i) => ({
     name: `Tool${i}`,
-    description: prose(1200),
-    input_schema: { type: 'object', properties: { command: { type: 'string', description: prose(200) }, timeout: { type: 'number' } }, required: ['command'] },
+    description: prose(3000),
+    input_schema: {
+      type: 'object',
+      properties: {
+        command: { type: 'string', description: prose(300) },
+        path: { type: 'string', description: prose(200) },
+        timeout: { type: 'number', description: 'Milliseconds, at most 600000.' },
+        mode: { type: 'string', enum: ['read', 'write', 'append'] },
+      },
+      required: ['command'],
+      additionalProperties: false,
+    },
   }));
   const system = [
     { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.330.440; cc_entrypoint=sdk-cli;' },
@@ -80,7 +90,7 @@ export function claudeCodeLikeBody(target = 500_000): string {
         { type: 'tool_use', id, name: 'Bash', input: { command: `rg -n "${pick(IDENT)}" src/ | head -${int(100)}`, timeout: 120000 } },
       ],
     });
-    const result = turn % 2 ? lines(3000, code) : lines(3000, log);
+    const result = turn % 2 ? lines(6000, code) : lines(6000, log);
     messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: turn % 4 === 0 ? [{ type: 'text', text: result }] : result }] });
   }
   messages.push({ role: 'user', content: 'Now apply the change.' });

@@ -3,7 +3,7 @@
 // on the JSON text and once on a body the caller parsed, and both must report the same.
 import { describe, expect, it } from 'vitest';
 import { compileGuardrails, type GuardrailOutcome } from '../../gateway/src/governance/guardrails/engine.js';
-import { rawSafeSource } from '../../gateway/src/governance/guardrails/pattern.js';
+import { rawSafeSource, requiredLiteral } from '../../gateway/src/governance/guardrails/pattern.js';
 import { GuardrailSchema } from '../../gateway/src/governance/guardrails/schema.js';
 
 // Test secrets are assembled at run time so the file itself holds nothing a secret scanner flags.
@@ -159,6 +159,14 @@ describe('blocked words and regex', () => {
     expect(kinds(re, 'XCUST-001234')).toEqual([]);
   });
 
+  it('finds the literal every match holds, or none when it cannot be sure', () => {
+    expect(requiredLiteral('\\bCUST-[0-9]{6,}\\b')).toBe('CUST-');
+    expect(requiredLiteral('(?:x|y)HELLO')).toBe('HELLO');
+    expect(requiredLiteral('foo\\.bar')).toBe('foo.bar');
+    expect(requiredLiteral('api[_-]?key=')).toBe('key=');
+    for (const none of ['X{10}', 'a|bcd', '\\x41BC', 'q?']) expect(requiredLiteral(none)).toBe('');
+  });
+
   it('knows which patterns can pre-check the JSON text', () => {
     expect(rawSafeSource('\\bCUST-[0-9]{6,}\\b')).toBe('(?:)CUST-[0-9]{6,}(?:)');
     expect(rawSafeSource('(?<tag>acme|corp)-\\d+(?=x)')).toBe('(?<tag>acme|corp)-\\d+(?=x)');
@@ -295,6 +303,9 @@ describe('request checks', () => {
     const over = run({ t: { type: 'max_input_tokens', max: 99 } }, body);
     expect(over.denied?.message).toMatch(/about 100 input tokens .* more than the 99 allowed/);
     expect(over.denied?.path).toBe('messages');
+    // Tool definitions are not the conversation's text: a large tools array does not count.
+    const tools = [{ name: 'big', description: 'x'.repeat(10_000), input_schema: { type: 'object' } }];
+    expect(run({ t: { type: 'max_input_tokens', max: 100 } }, { ...body, tools }).denied).toBeUndefined();
   });
 
   it('required_metadata wants each key with a value', () => {
@@ -346,6 +357,36 @@ describe('the JSON-text pre-check never misses', () => {
         }
       }
     }
+  });
+
+  it('reads a large body in overlapping chunks and misses nothing at their edges', () => {
+    const filler = 'Plain words, é€😀 and more words.\n'.repeat(6000);
+    const prefix = Buffer.byteLength('{"model":"m","messages":[{"role":"user","content":"');
+    for (const v of [AWS_KEY, JWT, 'ops@example.com', '4111 1111 1111 1111', 'confidential', 'CUST-123456']) {
+      for (const at of [65_536 - 40, 65_536 - 3, 65_536, 65_536 + 10, 131_072 - 8]) {
+        // Multi-byte characters and escapes up to near the offset, then ASCII to land on it exactly.
+        const perChar = Buffer.byteLength(JSON.stringify(filler)) / filler.length;
+        let head = filler.slice(0, Math.floor((at - prefix - 300) / perChar));
+        head += `${'x'.repeat(at - prefix - (Buffer.byteLength(JSON.stringify(head)) - 2) - 1)} `;
+        const body = { model: 'm', messages: [{ role: 'user', content: `${head}${v} ${filler}` }] };
+        expect(Buffer.from(JSON.stringify(body)).indexOf(v)).toBe(at);
+        expect(run(defs, body).verdicts.some((x) => x.matched), `${v} at ${at}`).toBe(true);
+      }
+    }
+  });
+
+  it('stays right after a parse and after a rewrite', () => {
+    const body = msg(`mail ops@example.com, key ${AWS_KEY}, project falcon`);
+    const out = run(
+      {
+        mails: { type: 'pii', kinds: ['email'], action: 'flag' },
+        words: { type: 'blocked_words', words: ['project falcon'], action: 'flag' },
+        scrub: { type: 'secrets', action: 'redact' },
+        marker: { type: 'blocked_words', words: ['redacted'], action: 'flag' },
+      },
+      body,
+    );
+    expect(out.verdicts.map((v) => [v.id, v.matched])).toEqual([['mails', true], ['words', true], ['scrub', true], ['marker', true]]);
   });
 
   it('agrees with the parsed run when a letter, digit or escape-looking text touches the value', () => {

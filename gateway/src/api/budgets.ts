@@ -48,6 +48,14 @@ function keyMeters(rt: Runtime, k: KeyRecord): Meter[] {
   return scopesFor(rt.config, { ...k, workspace: '\0none' }, {}).meters;
 }
 
+/** Keys' and workspaces' budgets, not developers' (their names are metadata values): what metrics report. */
+export async function keyAndWorkspaceMeters(rt: Runtime): Promise<Meter[]> {
+  const { workspaces, budgets } = rt.config;
+  const keys = await rt.store.listKeys({ includeRevoked: false });
+  const ws = [...rt.workspaces].flatMap((slug) => meters(`ws:${slug}`, `workspace "${slug}"`, workspaces[slug]?.budget, workspaces[slug]?.timezone ?? budgets.timezone, budgets.alert_thresholds));
+  return [...keys.flatMap((k) => keyMeters(rt, k)), ...ws];
+}
+
 export function adminBudgetRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Querystring: { workspace?: string } }>('/budgets', async (req) => {

@@ -43,6 +43,12 @@ export function adminLogRoutes(rt: Runtime) {
       const { rows, next_cursor } = await rt.store.queryLogs(parseLogQuery(req.query));
       return { data: rows, next_cursor };
     });
+    // What the log kept of the bodies: a summary, or (policy "full") the request as forwarded and the response as relayed.
+    app.get<{ Params: { id: string } }>('/logs/:id/bodies', async (req) => {
+      const bodies = await rt.store.getBodies(req.params.id);
+      if (!bodies) throw errors.adminNotFound(`Bodies of log ${req.params.id} (none are kept under the "none" policy)`);
+      return bodies;
+    });
     app.get<{ Params: { id: string } }>('/logs/:id', async (req) => {
       const row = await rt.store.getLog(req.params.id);
       if (!row) throw errors.adminNotFound(`Log ${req.params.id}`);

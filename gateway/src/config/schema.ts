@@ -172,6 +172,8 @@ const WorkspaceSchema = z
     guardrails: z.array(z.string().min(1)).default([]),
     /** Overrides `budgets.timezone` for this workspace's periods. */
     timezone: TimeZone.optional(),
+    /** What request logs keep of bodies; overrides `logs.bodies`. */
+    log_bodies: z.enum(['none', 'metadata', 'full']).optional(),
   })
   .strict();
 export type WorkspaceConfig = z.infer<typeof WorkspaceSchema>;
@@ -220,6 +222,8 @@ export const ServerSchema = z
       .default({ connect_ms: 10_000, first_byte_ms: 600_000, idle_ms: 300_000 }),
     /** How long a shutdown waits for in-flight streams before cutting them. */
     shutdown_grace_ms: Ms.default(30_000),
+    /** `GET /metrics` without the admin key, for scrapers on a trusted network. */
+    metrics_public: z.boolean().default(false),
   })
   .strict();
 
@@ -245,6 +249,15 @@ export const ConfigSchema = z
       .strict()
       .default({ circuit_breaker: { failure_threshold: 5, cooldown_ms: 30_000 } }),
     budgets: BudgetsSchema.default({ timezone: 'UTC', alert_thresholds: [50, 80, 100] }),
+    logs: z
+      .object({
+        /** none: no body data; metadata: the body's shape (sizes, counts, tool names); full: the bodies, stored by content. */
+        bodies: z.enum(['none', 'metadata', 'full']).default('metadata'),
+        /** Rows and bodies older than this are deleted (checked hourly). */
+        retention_days: z.number().positive().default(30),
+      })
+      .strict()
+      .default({ bodies: 'metadata', retention_days: 30 }),
     /** Named guardrails; workspaces and routing configs attach them by id. */
     guardrails: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'letters, digits, ".", "-" and "_"' }), GuardrailSchema).default({}),
     /** USD per million tokens, overriding the built-in table. */

@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { GuardrailVerdict } from '../governance/guardrails/engine.js';
 import type { Spend } from '../governance/metering.js';
+import type { BodyEntry } from '../store/sqlite-bodies.js';
 import type { GatewayError } from '../wire/errors.js';
+import { summarize, type BodyPolicy } from './bodies.js';
 
 /**
  * One row per request to the Anthropic surface, whatever its outcome: who sent it, what it asked
@@ -73,6 +75,12 @@ export class RequestRecord {
   verdicts: GuardrailVerdict[] = [];
   error: GatewayError | undefined;
   outcome: LogRow['outcome'] | undefined;
+  /** What the log keeps of bodies (the workspace's policy), and what it has seen of them. */
+  bodyPolicy: BodyPolicy = 'none';
+  /** The request as forwarded (after any redaction): a denied request's body is never kept. */
+  forwardedBody: Buffer | undefined;
+  readonly #response: Buffer[] = [];
+  #responseBytes = 0;
   #done = false;
 
   constructor(readonly endpoint: string) {}
@@ -85,16 +93,38 @@ export class RequestRecord {
     this.firstByteMs ??= this.elapsedMs();
   }
 
+  /** Sees the response's bytes as they are relayed (kept only under the "full" policy). */
+  responseChunk(chunk: Buffer): void {
+    this.#responseBytes += chunk.length;
+    if (this.bodyPolicy === 'full') this.#response.push(chunk);
+  }
+
+  #bodies(id: string, createdAt: string, payload: unknown): BodyEntry | undefined {
+    if (this.bodyPolicy === 'none' || !this.forwardedBody) return undefined;
+    if (typeof payload === 'string' || Buffer.isBuffer(payload)) this.responseChunk(Buffer.from(payload));
+    const summary = summarize(this.forwardedBody, this.#responseBytes);
+    const full = this.bodyPolicy === 'full' ? { request: this.forwardedBody, response: Buffer.concat(this.#response) } : undefined;
+    return { log_id: id, created_at: createdAt, summary, full };
+  }
+
   /** What is known when a request starts, for live listeners (`request.start` events). */
   started(req: FastifyRequest): RequestStart {
     const key = req.gatehouseKey;
     return { id: req.id, created_at: new Date(this.startedAt).toISOString(), workspace: key?.workspace ?? null, key_id: key?.id ?? null, metadata: this.metadata, endpoint: this.endpoint, stream: this.stream, model: this.model };
   }
 
-  /** The row, the first time it is asked for; undefined after (a request is logged once). */
-  finish(req: FastifyRequest, status: number): LogRow | undefined {
+  /**
+   * The row (and what is kept of the bodies), the first time it is asked for; undefined after
+   * (a request is logged once). `payload`: a response fastify sends itself.
+   */
+  finish(req: FastifyRequest, status: number, payload?: unknown): { row: LogRow; bodies?: BodyEntry } | undefined {
     if (this.#done) return undefined;
     this.#done = true;
+    const row = this.#row(req, status);
+    return { row, bodies: this.#bodies(row.id, row.created_at, payload) };
+  }
+
+  #row(req: FastifyRequest, status: number): LogRow {
     const h = req.headers;
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || null;
     const key = req.gatehouseKey;

@@ -1,3 +1,4 @@
+import type { BodyEntry } from '../store/sqlite-bodies.js';
 import type { LogRow } from './log-row.js';
 
 /**
@@ -7,6 +8,7 @@ import type { LogRow } from './log-row.js';
  */
 export interface LogSink {
   insertLogs(rows: readonly LogRow[]): Promise<void>;
+  insertBodies(entries: readonly BodyEntry[]): Promise<void>;
 }
 
 export interface WriterLog {
@@ -14,7 +16,7 @@ export interface WriterLog {
 }
 
 export class LogWriter {
-  #pending: Array<{ row: LogRow; done: () => void }> = [];
+  #pending: Array<{ row: LogRow; bodies?: BodyEntry; done: () => void }> = [];
   #scheduled = false;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -26,14 +28,14 @@ export class LogWriter {
   ) {}
 
   /** `append` for a row that may already have been written (undefined): nothing to do then. */
-  write(row: LogRow | undefined): Promise<void> {
-    return row ? this.append(row) : Promise.resolve();
+  write(entry: { row: LogRow; bodies?: BodyEntry } | undefined): Promise<void> {
+    return entry ? this.append(entry.row, entry.bodies) : Promise.resolve();
   }
 
   /** Resolves when the row is stored (or, if the database refused it, when that was logged). */
-  append(row: LogRow): Promise<void> {
+  append(row: LogRow, bodies?: BodyEntry): Promise<void> {
     return new Promise((resolve) => {
-      this.#pending.push({ row, done: resolve });
+      this.#pending.push({ row, bodies, done: resolve });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => void this.#flush());
@@ -51,6 +53,8 @@ export class LogWriter {
     this.#flushing = this.#flushing.then(async () => {
       try {
         await this.sink.insertLogs(rows);
+        const bodies = group.flatMap((g) => (g.bodies ? [g.bodies] : []));
+        if (bodies.length) await this.sink.insertBodies(bodies);
         this.onStored(rows);
       } catch (e) {
         // Traffic is not stopped by a logging failure; it is shouted about.

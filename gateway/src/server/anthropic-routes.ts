@@ -30,7 +30,7 @@ export function anthropicRoutes(rt: Runtime) {
     // Answers fastify sends itself (errors, cache hits, model lists) are logged before they go out;
     // relayed answers are logged by the handler just before their last bytes.
     app.addHook('onSend', async (req, reply, payload) => {
-      await rt.logs.write(req.record?.finish(req, reply.statusCode));
+      await rt.logs.write(req.record?.finish(req, reply.statusCode, payload));
       return payload;
     });
     app.addHook('onRequest', keyAuth(rt));

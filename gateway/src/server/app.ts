@@ -2,9 +2,12 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
+import { adminAnalyticsRoutes, meUsageRoutes } from '../api/analytics.js';
 import { adminBudgetRoutes, meRoutes } from '../api/budgets.js';
+import { adminEventRoutes, meEventRoutes } from '../api/events.js';
 import { adminLogRoutes, meLogRoutes } from '../api/logs.js';
 import { openApiDocument } from '../api/openapi.js';
+import { metricsRoute } from '../observe/metrics.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
 import { renderError, toGatewayError } from '../wire/render-error.js';
@@ -80,6 +83,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   app.get('/', async () => ({ name: 'gatehouse', version: VERSION }));
   app.get('/api/hello', async () => ({ ok: true }));
   app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(metricsRoute(rt));
   const openapi = JSON.stringify(openApiDocument());
   app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
   app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));
@@ -91,6 +95,8 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       me.addHook('onRequest', keyAuth(rt));
       await me.register(meRoutes(rt));
       await me.register(meLogRoutes(rt));
+      await me.register(meEventRoutes(rt));
+      await me.register(meUsageRoutes(rt));
     },
     { prefix: '/api' },
   );
@@ -101,6 +107,8 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await admin.register(adminRoutingRoutes(rt));
       await admin.register(adminBudgetRoutes(rt));
       await admin.register(adminLogRoutes(rt));
+      await admin.register(adminEventRoutes(rt));
+      await admin.register(adminAnalyticsRoutes(rt));
     },
     { prefix: '/api/admin' },
   );

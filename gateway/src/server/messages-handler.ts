@@ -38,12 +38,13 @@ export function messagesHandler(rt: Runtime, op: Operation) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const key = req.gatehouseKey;
+    const ws = key ? rt.config.workspaces[key.workspace] : undefined;
     const record = req.record;
     if (record) {
       record.stream = req.body.boolean('stream') === true;
       record.model = req.body.string('model') ?? null;
+      record.bodyPolicy = ws?.log_bodies ?? rt.config.logs.bodies;
     }
-    const ws = key ? rt.config.workspaces[key.workspace] : undefined;
     const wsPolicy = key && ws ? { slug: key.workspace, patterns: ws.allowed_models, providers: ws.providers } : undefined;
     checkModelAllowed(key, req.body.string('model'), wsPolicy);
     const route = resolveRoute(req, key, rt.configs, ws?.default_config);
@@ -60,6 +61,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
     // Limits, budget and guardrails; every request counts against limits, cache hits included.
     const admission = await admit(rt, { op, key, body: req.body, route, metadata, record });
     Object.assign(routingHeaders, admission.headers);
+    if (record) record.forwardedBody = admission.body.raw;
     try {
       await respond(rt, req, reply, { op, body: admission.body, key, route, metadata, headers: forwardableRequestHeaders(req.headers), routingHeaders, defaultSlug, admission });
     } finally {
@@ -145,6 +147,7 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
       },
       onChunk: (chunk) => {
         record?.firstByte();
+        record?.responseChunk(chunk);
         if (!meter.gated) meter.observe(chunk);
         if (keep) {
           keptBytes += chunk.length;

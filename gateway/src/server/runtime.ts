@@ -9,6 +9,7 @@ import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
 import { EventEmitter } from 'node:events';
 import { LogWriter } from '../observe/log-writer.js';
+import { startRetention } from '../observe/retention.js';
 import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
 import { BudgetLedger } from '../governance/budgets.js';
 import { GuardrailSet } from '../governance/guardrail-set.js';
@@ -51,6 +52,8 @@ export interface Runtime {
   readonly guardrails: GuardrailSet;
   /** Request log rows, written in groups. */
   readonly logs: LogWriter;
+  /** Stops the hourly log retention job. */
+  readonly stopRetention: () => void;
   /**
    * For live listeners and metrics: `request.start` (a RequestStart), `logs` (LogRow[] just
    * stored), `alert` (a BudgetAlert).
@@ -172,6 +175,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     alerts,
     guardrails,
     events,
+    stopRetention: startRetention(store, loaded.config.logs.retention_days, consoleLog),
     logs: new LogWriter(store, (rows) => events.emit('logs', rows), { error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })) }),
     prices: new PriceBook(loaded.config.pricing),
     configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys()), guardrails),
@@ -192,6 +196,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
 
 export async function closeRuntime(rt: Runtime): Promise<void> {
   rt.alerts.close();
+  rt.stopRetention();
   await rt.logs.close();
   await rt.agent.close();
   await rt.store.close();

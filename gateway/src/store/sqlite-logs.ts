@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { LogRow } from '../observe/log-row.js';
 import type { LogQuery } from './log-query.js';
+import type { LogFilter } from './types.js';
 
 /**
  * Request logs in SQLite: the row as JSON, with the fields people filter on as indexed columns,
@@ -55,40 +56,48 @@ export class SqliteLogs {
 
   /** Newest first; the cursor is the position after the last row of the page. */
   query(q: LogQuery): { rows: LogRow[]; next_cursor: string | null } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const eq = (col: string, v: unknown) => {
-      if (v === undefined) return;
-      where.push(`${col} = ?`);
-      args.push(v);
-    };
-    eq('key_id', q.key_id);
-    eq('workspace', q.workspace);
-    eq('model', q.model);
-    eq('provider', q.provider);
-    eq('status', q.status);
-    eq('trace_id', q.trace_id);
-    eq('session_id', q.session_id);
-    if (q.since) {
-      where.push('created_at >= ?');
-      args.push(q.since);
-    }
-    if (q.until) {
-      where.push('created_at < ?');
-      args.push(q.until);
-    }
-    for (const [k, v] of Object.entries(q.metadata)) {
-      where.push('seq IN (SELECT seq FROM log_metadata WHERE key = ? AND value = ?)');
-      args.push(k, v);
-    }
+    const { where, args } = logWhere(q);
     if (q.cursor) {
       where.push('seq < ?');
       args.push(Number(q.cursor));
     }
-    // Column names are fixed above; only values come from the request.
     const sql = `SELECT seq, row FROM logs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
     const found = this.db.prepare(sql).all(...args, q.limit + 1) as Array<{ seq: number; row: string }>;
     const page = found.slice(0, q.limit);
     return { rows: page.map((r) => JSON.parse(r.row) as LogRow), next_cursor: found.length > q.limit ? String(page.at(-1)!.seq) : null };
   }
+}
+
+/**
+ * The WHERE terms of a log filter over `logs` (unaliased), shared by listing and analytics.
+ * Column names are fixed here; only values come from the request, as bound parameters.
+ */
+export function logWhere(f: LogFilter): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const eq = (col: string, v: unknown) => {
+    if (v === undefined) return;
+    where.push(`${col} = ?`);
+    args.push(v);
+  };
+  eq('key_id', f.key_id);
+  eq('workspace', f.workspace);
+  eq('model', f.model);
+  eq('provider', f.provider);
+  eq('status', f.status);
+  eq('trace_id', f.trace_id);
+  eq('session_id', f.session_id);
+  if (f.since) {
+    where.push('created_at >= ?');
+    args.push(f.since);
+  }
+  if (f.until) {
+    where.push('created_at < ?');
+    args.push(f.until);
+  }
+  for (const [k, v] of Object.entries(f.metadata)) {
+    where.push('seq IN (SELECT seq FROM log_metadata WHERE key = ? AND value = ?)');
+    args.push(k, v);
+  }
+  return { where, args };
 }

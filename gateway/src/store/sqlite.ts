@@ -3,8 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogRow } from '../observe/log-row.js';
 import type { LogQuery } from './log-query.js';
+import { SqliteAnalytics } from './sqlite-analytics.js';
+import { BODY_MIGRATION, SqliteBodies, type BodyEntry, type StoredBodies } from './sqlite-bodies.js';
 import { LOG_MIGRATION, SqliteLogs } from './sqlite-logs.js';
-import type { KeyPolicyPatch, KeyRecord, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
+import type { AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -43,6 +45,7 @@ const MIGRATIONS = [
    ALTER TABLE configs ADD COLUMN workspace TEXT;
    CREATE TABLE budget_alerts (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, threshold REAL NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, unit, period, threshold));`,
   LOG_MIGRATION,
+  BODY_MIGRATION,
 ];
 
 interface KeyRow {
@@ -83,6 +86,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly logs: SqliteLogs;
+  private readonly bodies: SqliteBodies;
+  private readonly analytics: SqliteAnalytics;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -93,6 +98,8 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.logs = new SqliteLogs(this.db);
+    this.bodies = new SqliteBodies(this.db);
+    this.analytics = new SqliteAnalytics(this.db);
     this.stmts = {
       insertKey: this.db.prepare(
         `INSERT INTO keys (id, name, workspace, provider, config, metadata, allow_inline_config, allowed_models, required_metadata, rpm, max_concurrent, tpm, budget_usd, budget_tokens, budget_period, created_at, expires_at)
@@ -233,6 +240,30 @@ export class SqliteStore implements Store {
 
   async queryLogs(q: LogQuery): Promise<{ rows: LogRow[]; next_cursor: string | null }> {
     return this.logs.query(q);
+  }
+
+  async analyzeLogs(q: AnalyticsQuery): Promise<AnalyticsRow[]> {
+    return this.analytics.analyze(q);
+  }
+
+  async usageByModel(f: LogFilter): Promise<ModelUsage[]> {
+    return this.analytics.byModel(f);
+  }
+
+  async insertBodies(entries: readonly BodyEntry[]): Promise<void> {
+    this.bodies.insert(entries);
+  }
+
+  async getBodies(logId: string): Promise<StoredBodies | undefined> {
+    return this.bodies.get(logId);
+  }
+
+  async pruneLogs(before: string): Promise<{ logs: number; bodies: number; blobs: number }> {
+    return this.bodies.prune(before);
+  }
+
+  async bodyBytes(): Promise<number> {
+    return this.bodies.storedBytes();
   }
 
   async close(): Promise<void> {

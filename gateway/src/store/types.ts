@@ -1,4 +1,5 @@
 import type { LogRow } from '../observe/log-row.js';
+import type { BodyEntry, StoredBodies } from './sqlite-bodies.js';
 import type { LogQuery } from './log-query.js';
 
 /**
@@ -95,13 +96,75 @@ export interface StoredConfig {
   updated_at: string;
 }
 
+/** The filters of a log query without its paging. */
+export type LogFilter = Omit<LogQuery, 'limit' | 'cursor'>;
+
+/** What analytics can group by: an indexed column, or any metadata field (`metadata.team`). */
+export type AnalyticsDimension = 'model' | 'provider' | 'key_id' | 'workspace' | 'status' | `metadata.${string}`;
+
+export interface AnalyticsQuery {
+  filter: LogFilter & { since: string; until: string };
+  group_by: readonly AnalyticsDimension[];
+  /** UTC hours or days of `created_at`; `none` for one bucket over the whole range. */
+  bucket: 'hour' | 'day' | 'none';
+}
+
+/** Sums over a set of log rows. `cost_usd` leaves out the `unpriced_requests` (never counted as $0). */
+export interface UsageSums {
+  requests: number;
+  /** Rows with status >= 400. */
+  errors: number;
+  cost_usd: number;
+  unpriced_requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** Nearest-rank percentiles; null when no row of the group has the value. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface AnalyticsRow extends UsageSums {
+  /** Start of the UTC hour or day (ISO); null with `bucket: none`. */
+  bucket: string | null;
+  /** One entry per dimension of `group_by`; null where a row has no value (a metadata field it lacks). */
+  group: Record<string, string | number | null>;
+  latency_ms: Percentiles;
+  ttft_ms: Percentiles;
+}
+
+/** Sums for one requested model (null: the request named none), with its first and last row. */
+export interface ModelUsage extends UsageSums {
+  model: string | null;
+  first_at: string;
+  last_at: string;
+}
+
 export interface LogStore {
   insertLogs(rows: readonly LogRow[]): Promise<void>;
   getLog(id: string): Promise<LogRow | undefined>;
   queryLogs(q: LogQuery): Promise<{ rows: LogRow[]; next_cursor: string | null }>;
+  /** Sums and latency percentiles per time bucket and group, oldest bucket first. */
+  analyzeLogs(q: AnalyticsQuery): Promise<AnalyticsRow[]>;
+  /** Sums per requested model over the matching rows, in order of first use. */
+  usageByModel(f: LogFilter): Promise<ModelUsage[]>;
 }
 
-export interface Store extends SpendStore, LogStore {
+/** Logged request and response bodies, stored by content, and retention. */
+export interface BodyStore {
+  insertBodies(entries: readonly BodyEntry[]): Promise<void>;
+  getBodies(logId: string): Promise<StoredBodies | undefined>;
+  /** Deletes log rows and bodies created before `before`, and blocks no body needs any more. */
+  pruneLogs(before: string): Promise<{ logs: number; bodies: number; blobs: number }>;
+  bodyBytes(): Promise<number>;
+}
+
+export interface Store extends SpendStore, LogStore, BodyStore {
   listConfigs(): Promise<StoredConfig[]>;
   putConfig(c: StoredConfig): Promise<void>;
   deleteConfig(id: string): Promise<boolean>;

@@ -1,19 +1,20 @@
 import { pattern } from './pattern.js';
 import { piiScan } from './pii.js';
 import { PII_KINDS, SECRET_KINDS, type GuardrailDef } from './schema.js';
-import type { Detector, OnMatch, ScanFn } from './scan.js';
+import type { Detector, OnMatch, RawBody, ScanFn } from './scan.js';
 import { secretsScan } from './secrets.js';
 import { blockedWords } from './words.js';
 
-export type { Detector, OnMatch } from './scan.js';
+export type { Detector, OnMatch, RawBody } from './scan.js';
 
-/** The pre-check of a detector whose scan supports the raw mode: any match at all. */
-function anyRaw(scan: ScanFn): (json: string) => boolean {
-  return (json) => {
-    let hit = false;
-    scan(json, true, () => (hit = true));
-    return hit;
-  };
+/** The pre-check of a detector whose scan supports the raw mode: any match in any chunk. */
+function anyRaw(scan: ScanFn): (body: RawBody) => boolean {
+  return (body) =>
+    body.chunks.some((chunk) => {
+      let hit = false;
+      scan(chunk, true, () => (hit = true));
+      return hit;
+    });
 }
 
 const textScan = (scan: ScanFn) => (text: string, on: OnMatch) => scan(text, false, on);

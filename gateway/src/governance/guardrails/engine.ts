@@ -11,7 +11,7 @@ import { pathOf, readText } from './texts.js';
  *
  * Speed: most requests match nothing, so a content guardrail first scans the body's JSON text
  * (scan.ts explains why that never misses) and the body is parsed only when that scan finds
- * something. A 500 KB Claude Code request then costs well under the JSON.parse it avoids.
+ * something: a 500 KB Claude Code request that matches nothing is never parsed.
  */
 
 export type GuardrailAction = 'deny' | 'redact' | 'flag';
@@ -57,26 +57,29 @@ interface Rail {
   id: string;
   name: string | undefined;
   def: GuardrailDef;
-  /** The findings (none: not matched), and for a deny, what the message says was wrong. */
-  check(req: RequestTexts, input: GuardrailInput): { findings: GuardrailFinding[]; reason?: string; fix?: string };
+  /** The longest match its pre-check looks for (0: the default). */
+  reach: number;
+  /** The findings (none: not matched), and what a deny's message says was wrong and what to do. */
+  check(req: RequestTexts, input: GuardrailInput): { findings: GuardrailFinding[]; why?: string };
 }
 
 export function compileGuardrails(defs: ReadonlyArray<{ id: string; def: GuardrailDef }>): CompiledGuardrails {
   const rails = defs.map(({ id, def }) => compile(id, def));
+  const reach = Math.max(0, ...rails.map((r) => r.reach));
   return {
     ids: rails.map((r) => r.id),
     run(input) {
-      const req = new RequestTexts(input.body, input.parsed);
+      const req = new RequestTexts(input.body, input.parsed, reach);
       const verdicts: GuardrailVerdict[] = [];
       let denied: GuardrailOutcome['denied'];
       for (const r of rails) {
-        const { findings, reason, fix } = r.check(req, input);
+        const { findings, why } = r.check(req, input);
         const matched = findings.length > 0;
         verdicts.push({ id: r.id, ...(r.name !== undefined && { name: r.name }), type: r.def.type, action: r.def.action, matched, findings });
         if (matched && r.def.action === 'deny') {
           const first = findings[0]!;
           const label = r.name === undefined ? `(${r.def.type})` : `(${r.def.type}: ${r.name})`;
-          const message = `Guardrail "${r.id}" ${label} blocked this request: ${reason}. ${fix}`;
+          const message = `Guardrail "${r.id}" ${label} blocked this request: ${why}`;
           denied = { id: r.id, ...(r.name !== undefined && { name: r.name }), kind: first.kind, path: first.path, message };
           break;
         }
@@ -88,17 +91,19 @@ export function compileGuardrails(defs: ReadonlyArray<{ id: string; def: Guardra
 }
 
 function compile(id: string, def: GuardrailDef): Rail {
-  const rail = { id, name: def.name, def };
+  const rail = { id, name: def.name, def, reach: 0 };
   if (isContentDef(def)) {
     const detector = detectorFor(def);
     return {
       ...rail,
+      reach: detector.reach ?? 0,
       check(req) {
         const findings = scanContent(req, detector, def.action === 'redact');
         const first = findings[0];
+        if (!first) return { findings };
         const total = findings.reduce((n, f) => n + f.count, 0);
         const more = total > 1 ? ` (${total} findings in all)` : '';
-        return { findings, reason: first && `${describeKind(first.kind)} was found at ${first.path}${more}`, fix: 'Remove it and send again.' };
+        return { findings, why: `${describeKind(first.kind)} was found at ${first.path}${more}. Remove it and send again.` };
       },
     };
   }
@@ -110,7 +115,7 @@ function compile(id: string, def: GuardrailDef): Rail {
         check(_req, { model }) {
           if (model !== undefined && patterns.some((p) => p.test(model))) return { findings: [] };
           const what = model === undefined ? 'the request names no model' : `the model "${model}" is not allowed here`;
-          return { findings: [{ kind: 'model', path: 'model', count: 1 }], reason: `${what} (allowed: ${def.models.join(', ')})`, fix: 'Use an allowed model and send again.' };
+          return { findings: [{ kind: 'model', path: 'model', count: 1 }], why: `${what} (allowed: ${def.models.join(', ')}). Use an allowed model and send again.` };
         },
       };
     }
@@ -120,8 +125,8 @@ function compile(id: string, def: GuardrailDef): Rail {
         check(req) {
           const tokens = req.inputTokens(def.max);
           if (tokens <= def.max) return { findings: [] };
-          const reason = `it has about ${tokens} input tokens (estimated as the UTF-8 bytes of its text / 4), more than the ${def.max} allowed`;
-          return { findings: [{ kind: 'input_tokens', path: 'messages', count: 1 }], reason, fix: 'Shorten it and send again.' };
+          const why = `it has about ${tokens} input tokens (estimated as the UTF-8 bytes of its text / 4), more than the ${def.max} allowed. Shorten it and send again.`;
+          return { findings: [{ kind: 'input_tokens', path: 'messages', count: 1 }], why };
         },
       };
     case 'required_metadata':
@@ -131,7 +136,7 @@ function compile(id: string, def: GuardrailDef): Rail {
           const missing = def.keys.filter((k) => !Object.hasOwn(metadata, k) || !metadata[k]);
           if (missing.length === 0) return { findings: [] };
           const findings = missing.map((k) => ({ kind: 'metadata', path: `metadata.${k}`, count: 1 }));
-          return { findings, reason: `the request metadata has no ${missing.map((k) => `"${k}"`).join(', ')}`, fix: 'Set it and send again.' };
+          return { findings, why: `the request metadata has no ${missing.map((k) => `"${k}"`).join(', ')}. Set it and send again.` };
         },
       };
   }
@@ -148,11 +153,12 @@ interface Hit {
   end: number;
 }
 
+/** The findings of one content guardrail, by text; a redact rewrites each text it matched. */
 function scanContent(req: RequestTexts, detector: Detector, redact: boolean): GuardrailFinding[] {
-  if (!req.hasTexts() && detector.precheck) {
-    const json = req.json();
-    if (json !== undefined && !detector.precheck(json, req.body)) return [];
-  }
+  // Nothing in the JSON text: nothing in any text, and no need to parse (see scan.ts).
+  const { precheck } = detector;
+  const raw = precheck ? req.raw() : undefined;
+  if (raw && precheck && !precheck(raw)) return [];
   const texts = req.texts();
   const findings: GuardrailFinding[] = [];
   let hits: Hit[] = [];

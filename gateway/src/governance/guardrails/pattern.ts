@@ -1,4 +1,4 @@
-import type { Detector } from './scan.js';
+import type { Detector, RawBody } from './scan.js';
 
 /**
  * A `regex` guardrail: the admin's pattern on each text. When the pattern only ever matches
@@ -10,25 +10,86 @@ export function pattern(source: string, flags: string): Detector {
   const text = new RegExp(source, `${flags}g`);
   const rawSource = rawSafeSource(source);
   const raw = rawSource === undefined ? undefined : new RegExp(rawSource, `${flags}g`);
+  // A literal every match holds ("CUST-" in \bCUST-\d{6}\b): V8 finds it about six times faster
+  // than it runs the regex, and most texts do not hold it.
+  const lit = flags.includes('i') ? '' : requiredLiteral(source);
+  const any = (re: RegExp, s: string, on: (start: number, end: number) => boolean): void => {
+    if (lit && !s.includes(lit)) return;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m; m = re.exec(s)) {
+      if (m[0] === '') re.lastIndex++;
+      else if (on(m.index, re.lastIndex)) return;
+    }
+  };
   return {
-    scan(s, on) {
-      text.lastIndex = 0;
-      for (let m = text.exec(s); m; m = text.exec(s)) {
-        if (m[0] === '') text.lastIndex++;
-        else if (on('regex', m.index, text.lastIndex) === true) return;
-      }
-    },
+    scan: (s, on) => any(text, s, (start, end) => on('regex', start, end) === true),
     ...(raw && {
-      precheck(json: string) {
-        raw.lastIndex = 0;
-        for (let m = raw.exec(json); m; m = raw.exec(json)) {
-          if (m[0] !== '') return true;
-          raw.lastIndex++;
-        }
-        return false;
+      precheck(body: RawBody) {
+        // The literal is looked for in the bytes; only a body that has it is decoded whole.
+        if (lit && body.bytes.indexOf(lit) === -1) return false;
+        let hit = false;
+        any(raw, body.whole(), () => (hit = true));
+        return hit;
       },
     }),
   };
+}
+
+/**
+ * The longest run of plain characters outside any group, class or alternative, none optional
+ * or repeated, so that every match contains it; '' when there is none or the pattern uses an
+ * escape this reading does not follow.
+ */
+export function requiredLiteral(src: string): string {
+  let best = '';
+  let run = '';
+  for (let i = 0; i < src.length; ) {
+    const c = src[i]!;
+    let lit: string | undefined;
+    let next = i + 1;
+    if (c === '|') return '';
+    if (c === '\\') {
+      const e = src[i + 1] ?? '';
+      if (/[xucpPk0-9]/.test(e)) return ''; // escapes with a payload (\x41, \u{…}, \p{L}, \1)
+      if (/[.*+?^${}()|[\]\\/-]/.test(e)) lit = e;
+      next = i + 2;
+    } else if (c === '[') next = skipClass(src, i);
+    else if (c === '(') next = skipGroup(src, i);
+    else if (c === '{') next = src.includes('}', i) ? src.indexOf('}', i) + 1 : src.length;
+    else if (!'.^$*+?}'.includes(c)) lit = c;
+    if (lit !== undefined && '*+?{'.includes(src[next] ?? ' ')) lit = undefined;
+    if (lit !== undefined) run += lit;
+    else {
+      if (run.length > best.length) best = run;
+      run = '';
+    }
+    i = next;
+  }
+  return run.length > best.length ? run : best;
+}
+
+/** The index after the class that starts at i. */
+function skipClass(src: string, i: number): number {
+  let j = i + 1;
+  while (j < src.length && src[j] !== ']') j += src[j] === '\\' ? 2 : 1;
+  return j + 1;
+}
+
+/** The index after the group that starts at i. */
+function skipGroup(src: string, i: number): number {
+  let depth = 0;
+  let j = i;
+  while (j < src.length) {
+    const c = src[j];
+    if (c === '\\') j += 2;
+    else if (c === '[') j = skipClass(src, j);
+    else {
+      if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) return j + 1;
+      j++;
+    }
+  }
+  return j;
 }
 
 /**

@@ -1,14 +1,17 @@
 /**
- * What every detector shares. A detector scans either one decoded text, or (`raw` true) the whole
- * request body as JSON text, as a cheap pre-check that lets the engine skip parsing a request
- * in which nothing can match.
+ * What every detector shares. A detector scans either one decoded text, or (`raw` true) the
+ * request body's JSON text, as a cheap pre-check that lets the engine skip parsing a request in
+ * which nothing can match (request-texts.ts says when it does not apply).
  *
  * The pre-check must never miss what the text scan would find. That holds because detectors
  * match only characters JSON never escapes (no quote, backslash, slash or control character), so
  * a match in a text appears verbatim in the JSON; and because a match that starts right after an
  * escaped character (after a newline, say) has the escape's last letter before it in the JSON:
  * `\nAKIA…`. The `raw` edge check below accepts that letter. The engine gives up on the
- * pre-check when the body has `\u` escapes of printable characters, which could hide anything.
+ * pre-check when the body has `\u` escapes of printable characters, which could hide anything,
+ * or one whose hex digits run into a letter or digit.
+ * In raw mode a check may accept more than in a text (the start or end of a chunk counts as an
+ * edge, a label may stand for the secret after it): that costs a parse, never a miss.
  */
 
 /** Reports one match [start, end) of `kind`; returning true stops the scan (a pre-check needs one). */
@@ -17,15 +20,28 @@ export type OnMatch = (kind: string, start: number, end: number) => boolean | vo
 /** Scans `s`, a decoded text, or the body's JSON text when `raw` is true. */
 export type ScanFn = (s: string, raw: boolean, on: OnMatch) => void;
 
+/**
+ * The body for the pre-checks: its bytes, and its JSON text in chunks that overlap by far more
+ * than any pre-check match and its context (a string over 128 KB is allocated where V8 collects
+ * it slowly: one 500 KB string costs more than the scans), or whole when a check needs it.
+ */
+export interface RawBody {
+  readonly bytes: Buffer;
+  readonly chunks: readonly string[];
+  whole(): string;
+}
+
 /** What a content guardrail looks for, built once from its definition. */
 export interface Detector {
   /** Scans one decoded text. */
   readonly scan: (text: string, on: OnMatch) => void;
   /**
-   * Whether the body (its JSON text, and the same as bytes) may hold a match; never false when a
-   * text would match. Absent when the guardrail cannot tell: then the body is parsed.
+   * Whether the body may hold a match; never false when a text would match. Absent when the
+   * guardrail cannot tell: then the body is parsed.
    */
-  readonly precheck?: (json: string, bytes: Buffer) => boolean;
+  readonly precheck?: (body: RawBody) => boolean;
+  /** The longest match the pre-check looks for, when that can exceed the default chunk overlap. */
+  readonly reach?: number;
 }
 
 export type CharClass = (c: number) => boolean;

@@ -34,6 +34,8 @@ const ANTHROPIC = /sk-ant-[A-Za-z0-9_-]{32,300}/y;
 const OPENAI = /sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,300}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})/y;
 const SLACK = /xox[abposr]-[0-9A-Za-z-]{10,250}/y;
 const JWT = /eyJ[A-Za-z0-9_-]{5,1000}\.[A-Za-z0-9_-]{5,10000}\.[A-Za-z0-9_-]{8,2000}/y;
+/** The raw pre-check looks at a JWT's header and the start of its payload: it stays short. */
+const JWT_HEAD = /eyJ[A-Za-z0-9_-]{5,1000}\.[A-Za-z0-9_-]{5}/y;
 const PEM_HEAD = /-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----/y;
 const PEM_BODY = /[A-Za-z0-9+/=\s\\]*/y;
 /** The value after an AWS secret label: `= "…"`, `: …`, `=> '…'`; 40 characters of base64. */
@@ -97,7 +99,7 @@ const underscore: Probe = {
       const access = e > 0 && e - i > 4;
       if (e > 0 && (access || s.slice(i - 10, i - 6).toLowerCase() === 'aws_') && rightEdge(s, e, isWord)) return awsSecret(s, i - 6, e, raw);
     }
-    if (c1 === 101 && i >= 7 && want.has('gcp_service_account') && s.startsWith('private', i - 7) && s.startsWith('key', i + 1) && s.includes('service_account')) {
+    if (c1 === 101 && i >= 7 && want.has('gcp_service_account') && s.startsWith('private', i - 7) && s.startsWith('key', i + 1)) {
       return gcpField(s, i - 7, raw);
     }
     return undefined;
@@ -106,8 +108,10 @@ const underscore: Probe = {
 
 /** private_key_id or private_key of a service-account JSON: the value is what leaks. */
 function gcpField(s: string, start: number, raw: boolean): Found | undefined {
-  // In the JSON text the field's quotes are escaped; its name next to "service_account" is enough.
+  // In the JSON text the field's quotes are escaped, and "service_account" may be in another
+  // chunk: the field's name is enough for the pre-check.
   if (raw) return found('gcp_service_account', start, start + 11);
+  if (!s.includes('service_account')) return undefined;
   GCP_FIELD.lastIndex = start;
   const m = GCP_FIELD.exec(s);
   if (!m) return undefined;
@@ -146,8 +150,8 @@ const jwt: Probe = {
   kinds: ['jwt'],
   at(s, i, raw) {
     if (s.charCodeAt(i - 1) !== 101 || !leftEdge(s, i - 1, raw, isToken)) return undefined;
-    const e = stickyEnd(JWT, s, i - 1);
-    return e > 0 && rightEdge(s, e, isToken) ? found('jwt', i - 1, e) : undefined;
+    const e = stickyEnd(raw ? JWT_HEAD : JWT, s, i - 1);
+    return e > 0 && (raw || rightEdge(s, e, isToken)) ? found('jwt', i - 1, e) : undefined;
   },
 };
 
