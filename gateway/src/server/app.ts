@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { adminAdminKeyRoutes } from '../api/admin-admins.js';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
 import { adminAnalyticsRoutes, meUsageRoutes } from '../api/analytics.js';
@@ -107,6 +108,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await admin.register(adminRoutingRoutes(rt));
       await admin.register(adminBudgetRoutes(rt));
       await admin.register(adminLogRoutes(rt));
+      await admin.register(adminAdminKeyRoutes(rt));
       await admin.register(adminEventRoutes(rt));
       await admin.register(adminAnalyticsRoutes(rt));
     },

@@ -7,6 +7,8 @@ import type { Runtime } from './runtime.js';
 declare module 'fastify' {
   interface FastifyRequest {
     gatehouseKey: KeyRecord | undefined;
+    /** Set on admin routes: what the presented admin key may do. */
+    adminRole: 'admin' | 'read_only' | undefined;
   }
 }
 
@@ -31,9 +33,22 @@ export function keyAuth(rt: Runtime) {
   };
 }
 
+/**
+ * The admin API: the gateway's own admin key (from the config or the data directory), or an admin
+ * key created through the API, whose role may be `read_only` (GET and HEAD only).
+ */
 export function adminAuth(rt: Runtime) {
   return async function authenticateAdmin(req: FastifyRequest): Promise<void> {
     const secret = presentedSecret(req);
-    if (secret === undefined || !hashesEqual(hashSecret(secret), rt.adminKeyHash)) throw errors.notAdmin();
+    if (secret === undefined) throw errors.notAdmin();
+    const hash = hashSecret(secret);
+    if (hashesEqual(hash, rt.adminKeyHash)) {
+      req.adminRole = 'admin';
+      return;
+    }
+    const stored = await rt.store.findAdminKey(hash);
+    if (!stored || stored.revoked_at !== null) throw errors.notAdmin();
+    req.adminRole = stored.role;
+    if (stored.role === 'read_only' && req.method !== 'GET' && req.method !== 'HEAD') throw errors.readOnlyAdmin(req.method, req.url.split('?')[0] ?? req.url);
   };
 }

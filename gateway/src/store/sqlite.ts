@@ -6,7 +6,7 @@ import type { LogQuery } from './log-query.js';
 import { SqliteAnalytics } from './sqlite-analytics.js';
 import { BODY_MIGRATION, SqliteBodies, type BodyEntry, type StoredBodies } from './sqlite-bodies.js';
 import { LOG_MIGRATION, SqliteLogs } from './sqlite-logs.js';
-import type { AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
+import type { AdminKeyRecord, AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -46,6 +46,7 @@ const MIGRATIONS = [
    CREATE TABLE budget_alerts (scope TEXT NOT NULL, unit TEXT NOT NULL, period TEXT NOT NULL, threshold REAL NOT NULL, at TEXT NOT NULL, PRIMARY KEY (scope, unit, period, threshold));`,
   LOG_MIGRATION,
   BODY_MIGRATION,
+  `CREATE TABLE admin_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);`,
 ];
 
 interface KeyRow {
@@ -264,6 +265,24 @@ export class SqliteStore implements Store {
 
   async bodyBytes(): Promise<number> {
     return this.bodies.storedBytes();
+  }
+
+  async createAdminKey(k: Omit<AdminKeyRecord, 'revoked_at'>, hash: string): Promise<AdminKeyRecord> {
+    this.db.prepare(`INSERT INTO admin_keys (id, name, role, hash, prefix, created_at) VALUES (@id, @name, @role, @hash, @prefix, @created_at)`).run({ ...k, hash });
+    return { ...k, revoked_at: null };
+  }
+
+  async findAdminKey(hash: string): Promise<AdminKeyRecord | undefined> {
+    return this.db.prepare(`SELECT id, name, role, prefix, created_at, revoked_at FROM admin_keys WHERE hash = ?`).get(hash) as AdminKeyRecord | undefined;
+  }
+
+  async listAdminKeys(): Promise<AdminKeyRecord[]> {
+    return this.db.prepare(`SELECT id, name, role, prefix, created_at, revoked_at FROM admin_keys ORDER BY created_at`).all() as AdminKeyRecord[];
+  }
+
+  async revokeAdminKey(id: string, at: string): Promise<AdminKeyRecord | undefined> {
+    this.db.prepare(`UPDATE admin_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`).run(at, id);
+    return this.db.prepare(`SELECT id, name, role, prefix, created_at, revoked_at FROM admin_keys WHERE id = ?`).get(id) as AdminKeyRecord | undefined;
   }
 
   async close(): Promise<void> {

@@ -155,6 +155,23 @@ export interface LogStore {
   usageByModel(f: LogFilter): Promise<ModelUsage[]>;
 }
 
+/** A key for the admin API; `read_only` may only read. Only the SHA-256 of the secret is stored. */
+export interface AdminKeyRecord {
+  id: string;
+  name: string;
+  role: 'admin' | 'read_only';
+  prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface AdminKeyStore {
+  createAdminKey(k: Omit<AdminKeyRecord, 'revoked_at'>, hash: string): Promise<AdminKeyRecord>;
+  findAdminKey(hash: string): Promise<AdminKeyRecord | undefined>;
+  listAdminKeys(): Promise<AdminKeyRecord[]>;
+  revokeAdminKey(id: string, at: string): Promise<AdminKeyRecord | undefined>;
+}
+
 /** Logged request and response bodies, stored by content, and retention. */
 export interface BodyStore {
   insertBodies(entries: readonly BodyEntry[]): Promise<void>;
@@ -164,7 +181,7 @@ export interface BodyStore {
   bodyBytes(): Promise<number>;
 }
 
-export interface Store extends SpendStore, LogStore, BodyStore {
+export interface Store extends SpendStore, LogStore, BodyStore, AdminKeyStore {
   listConfigs(): Promise<StoredConfig[]>;
   putConfig(c: StoredConfig): Promise<void>;
   deleteConfig(id: string): Promise<boolean>;

@@ -90,6 +90,13 @@ export const errors = {
     () => 'This route needs the admin key (GATEHOUSE_ADMIN_KEY). Send it as `Authorization: Bearer <admin key>`.',
     false,
   ),
+  readOnlyAdmin: make(
+    'admin_key_read_only',
+    403,
+    'permission_error',
+    (method: string, path: string) => `This admin key is read-only and cannot ${method} ${path}. Use an admin key with the "admin" role.`,
+    false,
+  ),
   adminKeyOnModelRoute: make(
     'admin_key_on_model_route',
     403,
