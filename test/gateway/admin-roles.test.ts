@@ -55,3 +55,11 @@ describe('admin roles', () => {
     expect(g.body.data).toEqual([expect.objectContaining({ id: 'no-secrets', type: 'secrets', action: 'deny' })]);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the governance and observability routes', async () => {
+    const doc = (await (await fetch(`${gw.url}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary: string }>> };
+    for (const path of ['/api/admin/logs', '/api/admin/analytics', '/api/admin/budgets', '/api/admin/admin-keys', '/api/me', '/api/me/events', '/api/me/usage']) expect(doc.paths[path], path).toBeDefined();
+    expect(doc.paths['/api/admin/keys/{id}']?.patch?.summary).toMatch(/policy/);
+  });
+});

@@ -3,7 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { BudgetAlert } from '../governance/alerts.js';
 import type { Meter } from '../governance/budgets.js';
 import { scopesFor } from '../governance/policy.js';
-import { adminFilter, keyFilter, LiveHub, liveOptions, type LiveFilter, type Publishable } from '../observe/live-events.js';
+import { adminFilter, keyFilter, LiveHub, liveOptions, sseFrame, type LiveFilter, type Publishable } from '../observe/live-events.js';
 import type { LogRow, RequestStart } from '../observe/log-row.js';
 import type { Runtime } from '../server/runtime.js';
 import type { KeyRecord } from '../store/types.js';
@@ -103,6 +103,10 @@ function openStream(hub: LiveHub, req: FastifyRequest, reply: FastifyReply, stre
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
 
   let open = true;
   // Writes go out in order; a client that cannot keep up is dropped once its backlog passes the
@@ -138,7 +142,7 @@ function openStream(hub: LiveHub, req: FastifyRequest, reply: FastifyReply, stre
 
   write(': connected\n\n');
   if (sub.backlog === 'reset') {
-    write(`id: ${sub.lastId}\nevent: reset\ndata: ${JSON.stringify({ reason: 'Events after Last-Event-ID are no longer kept.', reload: s.reload })}\n\n`);
+    write(sseFrame(sub.lastId, 'reset', { reason: 'The events after Last-Event-ID are no longer kept.', reload: s.reload }));
   } else for (const ev of sub.backlog) write(ev.frame);
 }
 

@@ -1,12 +1,23 @@
 import { z } from 'zod';
 import { VERSION } from '../server/version.js';
-import { CreateKeyBody, RotateKeyBody } from './schemas.js';
+import { CreateAdminKeyBody } from './admin-admins.js';
+import { CreateKeyBody, RotateKeyBody, UpdateKeyBody } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } });
 const errorRef = { description: "Anthropic's error envelope", content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 const keyId = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 const admin = [{ adminKey: [] }];
 const client = [{ bearer: [] }, { apiKey: [] }, { portkeyKey: [] }];
+
+/** GET routes described by a summary; their answers are JSON (or an event stream where said). */
+function reads(security: unknown, routes: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(routes).map(([path, summary]) => [
+      path,
+      { get: { summary, security, parameters: [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), responses: { 200: { description: 'OK' }, default: errorRef } } },
+    ]),
+  );
+}
 
 /** The OpenAPI document of `/api/openapi.json`, generated from the same zod schemas the routes use. */
 export function openApiDocument(): Record<string, unknown> {
@@ -41,7 +52,35 @@ export function openApiDocument(): Record<string, unknown> {
         post: { summary: 'Create a key; the secret is in the answer only', security: admin, requestBody: { content: json(CreateKeyBody) }, responses: { 201: { description: 'The key, with `key`' }, default: errorRef } },
         get: { summary: 'List keys (never their secrets)', security: admin, parameters: [{ name: 'workspace', in: 'query', schema: { type: 'string' } }], responses: { 200: { description: '{"data": [key, ...]}' }, default: errorRef } },
       },
-      '/api/admin/keys/{id}': { get: { summary: 'One key', security: admin, parameters: keyId, responses: { 200: { description: 'The key' }, default: errorRef } } },
+      '/api/admin/keys/{id}': {
+        get: { summary: 'One key', security: admin, parameters: keyId, responses: { 200: { description: 'The key' }, default: errorRef } },
+        patch: { summary: "Change a key's policy: limits, budget, models, metadata (null removes)", security: admin, parameters: keyId, requestBody: { content: json(UpdateKeyBody) }, responses: { 200: { description: 'The key' }, default: errorRef } },
+      },
+      '/api/admin/admin-keys': {
+        post: { summary: 'Create an admin key (role admin or read_only); the secret is in the answer only', security: admin, requestBody: { content: json(CreateAdminKeyBody) }, responses: { 201: { description: 'The admin key, with `key`' }, default: errorRef } },
+        get: { summary: 'List admin keys (never their secrets)', security: admin, responses: { 200: { description: '{"data": [...]}' }, default: errorRef } },
+      },
+      ...reads(admin, {
+        '/api/admin/logs': 'Request logs, newest first: filter by metadata.<field>, key_id, workspace, model, provider, status, trace_id, session_id, since, until; limit and cursor',
+        '/api/admin/logs/{id}': 'One log row',
+        '/api/admin/logs/{id}/bodies': 'What the log kept of the bodies (by workspace policy)',
+        '/api/admin/analytics': 'Requests, errors, cost, tokens by kind, latency and TTFT percentiles, grouped (group_by) over time buckets (bucket)',
+        '/api/admin/traces/{id}': 'The rows of a trace, with totals',
+        '/api/admin/sessions/{id}': 'The rows of a Claude Code session, with totals',
+        '/api/admin/budgets': 'Every budget: limit, period, spent, reserved, remaining, reset time',
+        '/api/admin/workspaces': 'Workspaces with their policy and budgets',
+        '/api/admin/configs': 'Routing configs (the file\'s and the API\'s)',
+        '/api/admin/providers': 'Providers and their readiness (never credentials)',
+        '/api/admin/guardrails': 'Guardrail definitions',
+        '/api/admin/circuits': 'Circuit-breaker state per provider',
+        '/api/admin/events': 'Live events (text/event-stream): request.start, request.finish, budget.alert',
+      }),
+      ...reads(client, {
+        '/api/me': "The calling key: policy, workspace, limits, budgets with spend",
+        '/api/me/usage': 'The calling key\'s usage: totals and by model for a range, and for a session',
+        '/api/me/logs': "The calling key's request logs (the same filters as /api/admin/logs)",
+        '/api/me/events': 'Live events for the calling key (text/event-stream): request.start, request.finish, spend, budget.alert',
+      }),
       '/api/admin/keys/{id}/revoke': { post: { summary: 'Revoke a key now', security: admin, parameters: keyId, responses: { 200: { description: 'The key' }, default: errorRef } } },
       '/api/admin/keys/{id}/rotate': {
         post: { summary: 'Issue a new secret; the old one works for the grace period', security: admin, parameters: keyId, requestBody: { content: json(RotateKeyBody) }, responses: { 200: { description: 'The key, with the new `key`' }, default: errorRef } },
