@@ -2,9 +2,9 @@
 // clients.md): 3 system blocks with cache_control, a dozen tools with JSON schemas, mid-
 // conversation system messages, and a long history of tool calls and results, ~300 KB in all.
 
-const TOOLS = ['Agent', 'Bash', 'Edit', 'ListAgents', 'Read', 'ReportFindings', 'ScheduleWakeup', 'Skill', 'ToolSearch', 'Workflow', 'DeferredToolPlaceholder', 'Write'];
+export const TOOLS = ['Agent', 'Bash', 'Edit', 'ListAgents', 'Read', 'ReportFindings', 'ScheduleWakeup', 'Skill', 'ToolSearch', 'Workflow', 'DeferredToolPlaceholder', 'Write'];
 
-const lorem = (n: number, seed: string) => {
+export const lorem = (n: number, seed: string) => {
   let s = '';
   while (s.length < n) s += `${seed} reads the module, checks each caller and keeps the behaviour unchanged. `;
   return s.slice(0, n);

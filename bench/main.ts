@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startBareProxy } from './bare-proxy.js';
 import { runGuardrailsBench } from './guardrails.js';
+import { runSessionStorage } from './session-storage.js';
 import { runLoad, type LoadSpec } from './loadgen.js';
 import { runBench } from './run.js';
 import { startUpstream, type ReplyKind } from './upstream.js';
@@ -31,6 +32,9 @@ switch (role) {
     process.stdout.write(JSON.stringify(await runLoad(spec)));
     break;
   }
+  case 'session-storage':
+    console.log(JSON.stringify(await runSessionStorage()));
+    break;
   case 'guardrails':
     console.log(JSON.stringify(runGuardrailsBench()));
     break;

@@ -24,7 +24,11 @@ export interface Report {
   scenarios: Array<{ id: string; title: string; requestBytes: number; results: SystemResult[] }>;
   /** The guardrail scan alone, on the system's CPU: a Claude Code-sized body with no matches. */
   guardrails?: GuardrailScan;
+  /** Full-body logging of one 100-turn Claude Code session. */
+  sessionStorage?: SessionStorage;
 }
+
+import type { SessionStorage } from './session-storage.js';
 
 export interface GuardrailScan {
   body_bytes: number;
@@ -70,6 +74,11 @@ export function targets(report: Report): string[] {
   }
   const gs = report.guardrails;
   if (gs) check(gs.median_ms < 2, `Guardrail scan of a ${f(gs.body_bytes / 1000, 0)} KB request: median ${f(gs.median_ms, 3)} ms, p95 ${f(gs.p95_ms, 3)} ms (target < 2 ms)`);
+  const ss = report.sessionStorage;
+  if (ss) {
+    const mb = (b: number) => f(b / 1e6, 2);
+    check(ss.second_half_over_first < 1.2, `Body storage of a ${ss.turns}-turn session: ${mb(ss.stored_bytes)} MB stored for ${mb(ss.sent_bytes)} MB sent; the second half of the session added ${f(ss.second_half_over_first, 2)}x what the first took (sent: ${f(ss.sent_second_half_over_first, 2)}x) (target: linear, <= 1.2x)`);
+  }
   const dg = find(sc('D'), 'gatehouse');
   if (dg?.peakRssMb !== undefined) check(dg.peakRssMb <= 200, `D: Gatehouse peak RSS ${f(dg.peakRssMb, 0)} MB with ${dg.hold?.completed ?? 0} streams (target <= 200 MB with 1,000)`);
   return out;

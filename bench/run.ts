@@ -9,6 +9,7 @@ import { CLAUDE_CODE_HEADERS } from './bodies.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import { cpuMs, memoryMb, startPinned } from './procs.js';
 import { renderMarkdown, type GuardrailScan, type Report, type SystemResult } from './report.js';
+import type { SessionStorage } from './session-storage.js';
 import { scenarios, type Scenario } from './scenarios.js';
 import { bareProxy, direct, gatehouse, portkey, type System, type SystemName } from './systems.js';
 
@@ -105,7 +106,10 @@ export async function runBench(argv: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(OUT, { recursive: true });
-  if (!only || only.includes('gatehouse')) report.guardrails = guardrailScan();
+  if (!only || only.includes('gatehouse')) {
+    report.guardrails = guardrailScan();
+    report.sessionStorage = JSON.parse(execFileSync(process.execPath, [BENCH, 'session-storage'], { encoding: 'utf8' })) as SessionStorage;
+  }
   const stamp = report.date.slice(0, 10) + (quick ? '-quick' : '');
   writeFileSync(join(OUT, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   const md = renderMarkdown(report);

@@ -16,13 +16,13 @@ beforeAll(async () => {
   gw = await startGateway(
     anthropicConfig(emu.url, {
       guardrails: { pii: { type: 'pii', kinds: ['email'], action: 'redact' } },
-      workspaces: { audit: { log_bodies: 'full', guardrails: ['pii'] }, quiet: { log_bodies: 'none' } },
+      workspaces: { audit: { log_bodies: 'full', guardrails: ['pii'] }, meta: { log_bodies: 'metadata' } },
     }),
     { TEST_ANTHROPIC_KEY: emu.apiKey },
   );
   audit = (await gw.createKey({ name: 'audit', workspace: 'audit' })).key;
-  plain = (await gw.createKey({ name: 'plain' })).key;
-  quiet = (await gw.createKey({ name: 'quiet', workspace: 'quiet' })).key;
+  plain = (await gw.createKey({ name: 'plain', workspace: 'meta' })).key;
+  quiet = (await gw.createKey({ name: 'quiet' })).key;
 });
 afterAll(async () => {
   await gw?.close();
@@ -58,7 +58,7 @@ describe('body policies', () => {
     expect(kept.summary.response_bytes).toBe(Buffer.byteLength(kept.response!));
   });
 
-  it('"metadata" (the default) keeps the shape only; "none" keeps nothing', async () => {
+  it('"metadata" keeps the shape only; "none" (the default) keeps nothing', async () => {
     const id = await streamed(plain, { model: 'claude-sonnet-5-5', max_tokens: 32, messages: [{ role: 'user', content: [{ type: 'text', text: 'secret plans' }] }] });
     const { body: kept } = await bodiesOf(id);
     expect(kept.request).toBeUndefined();

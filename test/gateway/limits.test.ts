@@ -19,7 +19,7 @@ beforeAll(async () => {
       },
       configs: { 'haiku-only': { provider: '@anthropic', override_params: { model: 'claude-haiku-5-5' } }, 'via-backup': { provider: '@backup' } },
       workspaces: {
-        team: { limits: { rpm: 2 } },
+        team: { limits: { rpm: 2 }, onboarding: { metadata_template: { user: '', team: 'eng', env: 'prod' }, models: { default: 'claude-sonnet-5-5', haiku: 'claude-haiku-5-5' }, headers: { 'x-portkey-config': 'haiku-only' } } },
         devs: { user_limits: { max_concurrent: 1 } },
         locked: { providers: ['anthropic'], allowed_models: ['claude-haiku-*'], default_config: 'haiku-only' },
       },
@@ -137,12 +137,19 @@ describe('workspace isolation', () => {
   it('lists the workspaces with their policy for admins, and a key sees only its own in /api/me', async () => {
     const ws = await gw.admin<{ data: Array<{ id: string; limits: unknown }> }>('GET', '/api/admin/workspaces');
     expect(ws.body.data.map((w) => w.id).sort()).toEqual(['default', 'devs', 'locked', 'team']);
-    const k = await gw.createKey({ name: 'me', workspace: 'team', budget_usd: 5, budget_period: 'week', rpm: 10 });
+    const k = await gw.createKey({ name: 'me', workspace: 'team', budget_usd: 5, budget_period: 'week', rpm: 10, metadata: { env: 'prod' }, required_metadata: ['user', 'ticket'] });
     const me = (await (await fetch(`${gw.url}/api/me`, { headers: { authorization: `Bearer ${k.key}` } })).json()) as {
       key: { id: string; name: string }; workspace: { id: string }; limits: { key: { rpm: number }; workspace: unknown }; budgets: Array<{ scope: string; limit: number; spent: number; resets_at: string }>;
     };
     expect(me).toMatchObject({ key: { id: k.id, name: 'me' }, workspace: { id: 'team' }, limits: { key: { rpm: 10 }, workspace: { rpm: 2 } } });
     expect(me.budgets).toEqual([expect.objectContaining({ scope: `key:${k.id}`, limit: 5, spent: 0 })]);
+    // The onboarding profile: the workspace's template minus what the key pins, plus what it requires.
+    expect((me as unknown as { profile: unknown }).profile).toEqual({
+      metadata_template: { user: '', team: 'eng', ticket: '' },
+      required_metadata: ['user', 'ticket'],
+      models: { default: 'claude-sonnet-5-5', haiku: 'claude-haiku-5-5' },
+      headers: { 'x-portkey-config': 'haiku-only' },
+    });
     expect(JSON.stringify(me)).not.toContain(k.key);
   });
 });

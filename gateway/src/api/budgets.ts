@@ -78,6 +78,25 @@ export function adminBudgetRoutes(rt: Runtime) {
   };
 }
 
+/**
+ * How a developer's client should be set up for this key: the metadata to send (the workspace's
+ * template, with the fields the key pins filled and the fields it requires listed), the model
+ * settings, and the headers to add. The extension and `gatehouse connect` write these into
+ * Claude Code's settings.
+ */
+function onboardingProfile(rt: Runtime, key: KeyRecord) {
+  const ws = rt.config.workspaces[key.workspace];
+  const o = ws?.onboarding;
+  const headers: Record<string, string> = { ...(o?.headers ?? {}) };
+  if (key.config && !headers['x-portkey-config']) headers['x-portkey-config'] = key.config;
+  if (key.provider && !headers['x-portkey-provider']) headers['x-portkey-provider'] = `@${key.provider}`;
+  const template = { ...(o?.metadata_template ?? {}) };
+  for (const f of key.required_metadata) template[f] ??= '';
+  // Fields the key pins are set by the gateway; the client need not (and cannot) send them.
+  for (const f of Object.keys(key.metadata)) delete template[f];
+  return { metadata_template: template, required_metadata: key.required_metadata, models: o?.models ?? {}, headers };
+}
+
 /** What a developer's own key may see about itself: its policy, its budgets and their spend. */
 export function meRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -105,6 +124,7 @@ export function meRoutes(rt: Runtime) {
         workspace: { id: workspace, name: ws?.name ?? workspace, allowed_models: ws?.allowed_models ?? null, providers: ws?.providers ?? null },
         limits: { key: { rpm, tpm, max_concurrent }, workspace: ws?.limits ?? null, user: ws?.user_limits ?? null },
         budgets: await Promise.all(scoped.map((m) => budgetView(rt, m, now))),
+        profile: onboardingProfile(rt, key),
       };
     });
   };

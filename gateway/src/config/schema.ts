@@ -172,6 +172,24 @@ const WorkspaceSchema = z
     guardrails: z.array(z.string().min(1)).default([]),
     /** Overrides `budgets.timezone` for this workspace's periods. */
     timezone: TimeZone.optional(),
+    /**
+     * What a developer's client is set up with when it connects (the VS Code extension,
+     * `gatehouse connect`): shown to the key's owner by GET /api/me.
+     */
+    onboarding: z
+      .object({
+        /** Fields each developer fills in, sent as x-portkey-metadata (e.g. {"user": "", "team": "eng"}); a key's own metadata wins. */
+        metadata_template: z.record(z.string().min(1).max(64), z.string().max(512)).default({}),
+        /** Claude Code's model settings: ANTHROPIC_MODEL, ANTHROPIC_DEFAULT_{OPUS,SONNET,HAIKU}_MODEL. */
+        models: z
+          .object({ default: z.string().min(1).optional(), opus: z.string().min(1).optional(), sonnet: z.string().min(1).optional(), haiku: z.string().min(1).optional() })
+          .strict()
+          .default({}),
+        /** Extra headers the client sends on every request (e.g. {"x-portkey-config": "eng-default"}); never credentials. */
+        headers: z.record(z.string().regex(/^[a-z0-9-]+$/, { message: 'a lower-case header name' }), z.string()).default({}),
+      })
+      .strict()
+      .optional(),
     /** What request logs keep of bodies; overrides `logs.bodies`. */
     log_bodies: z.enum(['none', 'metadata', 'full']).optional(),
   })
@@ -252,16 +270,32 @@ export const ConfigSchema = z
     logs: z
       .object({
         /** none: no body data; metadata: the body's shape (sizes, counts, tool names); full: the bodies, stored by content. */
-        bodies: z.enum(['none', 'metadata', 'full']).default('metadata'),
+        bodies: z.enum(['none', 'metadata', 'full']).default('none'),
         /** Rows and bodies older than this are deleted (checked hourly). */
         retention_days: z.number().positive().default(30),
       })
       .strict()
-      .default({ bodies: 'metadata', retention_days: 30 }),
+      .default({ bodies: 'none', retention_days: 30 }),
     /** Named guardrails; workspaces and routing configs attach them by id. */
     guardrails: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'letters, digits, ".", "-" and "_"' }), GuardrailSchema).default({}),
     /** USD per million tokens, overriding the built-in table. */
     pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
+    /** Exports one OpenTelemetry span per request over OTLP/HTTP (JSON) when `otlp` is set. */
+    observability: z
+      .object({
+        otlp: z
+          .object({
+            /** The full traces URL, e.g. http://collector:4318/v1/traces. */
+            endpoint: HttpUrl,
+            /** Sent with every export (a collector's or vendor's token), as secret references. */
+            headers: z.record(z.string(), SecretRef).optional(),
+            service_name: z.string().default('gatehouse'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

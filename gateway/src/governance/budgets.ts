@@ -2,6 +2,7 @@ import type { BudgetPeriod } from '../config/schema.js';
 import type { SpendStore } from '../store/types.js';
 import { errors } from '../wire/errors.js';
 import { periodWindow, untilText, type PeriodWindow } from './periods.js';
+import { SpendWriter } from './spend-writer.js';
 
 /**
  * Budgets that hold under concurrency. A request reserves its estimated cost on every budget
@@ -82,10 +83,20 @@ export class BudgetLedger {
   readonly #states = new Map<string, MeterState>();
   readonly #loading = new Map<string, Promise<MeterState>>();
 
+  readonly #writer: SpendWriter;
+
   constructor(
     private readonly store: SpendStore,
     private readonly onThreshold: ThresholdListener,
-  ) {}
+    onWriteError: (e: unknown) => void = (e) => console.error(JSON.stringify({ level: 'error', msg: 'could not store spend', err: String(e) })),
+  ) {
+    this.#writer = new SpendWriter(store, onWriteError);
+  }
+
+  /** Stores spend still waiting for its group (on shutdown). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
 
   /** The current period's state of a budget, loaded from the store on first use. */
   async state(m: Meter, now = Date.now()): Promise<MeterState> {
@@ -170,7 +181,7 @@ export class BudgetLedger {
           for (const t of m.thresholds) if (before < (m.limit * t) / 100 && s.spent >= (m.limit * t) / 100) this.onThreshold(m, s, t);
           return { scope: m.scope, unit: m.unit, period: s.window.key, amount: used[m.unit] };
         });
-        await this.store.addSpend(writes.filter((w) => w.amount > 0));
+        await this.#writer.add(writes.filter((w) => w.amount > 0));
       },
       exhausted: () => exhausted,
     };

@@ -56,8 +56,22 @@ function localMidnight(y: number, m: number, d: number, tz: string): number {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
+// Intl's zone arithmetic costs microseconds per call and every request asks for each of its
+// budgets' windows: the current window of each (period, zone) is kept until it ends.
+const current = new Map<string, PeriodWindow>();
+const LIFETIME: PeriodWindow = Object.freeze({ key: 'lifetime', start: 0, end: null });
+
 export function periodWindow(period: BudgetPeriod, tz: string, now: number): PeriodWindow {
-  if (period === 'lifetime') return { key: 'lifetime', start: 0, end: null };
+  if (period === 'lifetime') return LIFETIME;
+  const id = `${period}|${tz}`;
+  const known = current.get(id);
+  if (known && known.start <= now && known.end !== null && now < known.end) return known;
+  const w = Object.freeze(computeWindow(period, tz, now));
+  current.set(id, w);
+  return w;
+}
+
+function computeWindow(period: Exclude<BudgetPeriod, 'lifetime'>, tz: string, now: number): PeriodWindow {
   const w = wall(now, tz);
   if (period === 'day') {
     return { key: `day:${w.y}-${pad(w.m)}-${pad(w.d)}`, start: localMidnight(w.y, w.m, w.d, tz), end: localMidnight(w.y, w.m, w.d + 1, tz) };

@@ -54,7 +54,12 @@ export interface LogRow {
   /** Guardrails that matched, with their action and where. */
   guardrails: Array<Pick<GuardrailVerdict, 'id' | 'type' | 'action' | 'findings'>>;
   user_agent: string | null;
+  /** The client's W3C `traceparent` header, when it sent a well-formed one (trace export continues its trace). */
+  traceparent?: string;
 }
+
+// version-traceid-parentid-flags in lower-case hex (W3C Trace Context §3.2); nothing longer is kept.
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 export type RequestStart = Pick<LogRow, 'id' | 'created_at' | 'workspace' | 'key_id' | 'metadata' | 'endpoint' | 'stream' | 'model'>;
 
@@ -130,6 +135,7 @@ export class RequestRecord {
     const key = req.gatehouseKey;
     const usage = this.spend?.usage;
     const error = this.error;
+    const traceparent = one(h.traceparent);
     return {
       id: req.id,
       created_at: new Date(this.startedAt).toISOString(),
@@ -163,6 +169,7 @@ export class RequestRecord {
       ttft_ms: this.firstByteMs === null ? null : Math.round(this.firstByteMs * 1000) / 1000,
       guardrails: this.verdicts.filter((v) => v.matched).map(({ id, type, action, findings }) => ({ id, type, action, findings })),
       user_agent: one(h['user-agent']),
+      ...(traceparent !== null && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
     };
   }
 }

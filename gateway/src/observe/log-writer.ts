@@ -51,17 +51,25 @@ export class LogWriter {
     const rows = group.map((g) => g.row);
     // Groups are stored in order, one at a time.
     this.#flushing = this.#flushing.then(async () => {
+      let stored = false;
       try {
         await this.sink.insertLogs(rows);
-        const bodies = group.flatMap((g) => (g.bodies ? [g.bodies] : []));
-        if (bodies.length) await this.sink.insertBodies(bodies);
-        this.onStored(rows);
+        stored = true;
       } catch (e) {
         // Traffic is not stopped by a logging failure; it is shouted about.
         this.log.error({ err: e, rows: rows.length }, 'could not store request log rows');
       } finally {
         for (const g of group) g.done();
       }
+      // Bodies (and listeners) come after the responses are released: the rows are what a
+      // crash must not lose; splitting and compressing bodies should not delay an answer.
+      const bodies = group.flatMap((g) => (g.bodies ? [g.bodies] : []));
+      try {
+        if (bodies.length) await this.sink.insertBodies(bodies);
+      } catch (e) {
+        this.log.error({ err: e, bodies: bodies.length }, 'could not store request bodies');
+      }
+      if (stored) this.onStored(rows);
     });
     return this.#flushing;
   }

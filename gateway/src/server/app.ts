@@ -9,6 +9,7 @@ import { adminEventRoutes, meEventRoutes } from '../api/events.js';
 import { adminLogRoutes, meLogRoutes } from '../api/logs.js';
 import { openApiDocument } from '../api/openapi.js';
 import { metricsRoute } from '../observe/metrics.js';
+import { otlpExport } from '../observe/otlp.js';
 import { errors } from '../wire/errors.js';
 import { newRequestId } from '../wire/ids.js';
 import { renderError, toGatewayError } from '../wire/render-error.js';
@@ -85,6 +86,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   app.get('/api/hello', async () => ({ ok: true }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(metricsRoute(rt));
+  await app.register(otlpExport(rt));
   const openapi = JSON.stringify(openApiDocument());
   app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
   app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));

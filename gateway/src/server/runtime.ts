@@ -9,6 +9,7 @@ import { KeyCache } from '../governance/key-cache.js';
 import { hashSecret, newKeySecret } from '../governance/keys.js';
 import { EventEmitter } from 'node:events';
 import { LogWriter } from '../observe/log-writer.js';
+import { otlpSettings, type OtlpSettings } from '../observe/otlp.js';
 import { startRetention } from '../observe/retention.js';
 import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
 import { BudgetLedger } from '../governance/budgets.js';
@@ -64,6 +65,8 @@ export interface Runtime {
   readonly configs: ConfigRegistry;
   /** Answers of configs with `cache`, in memory. */
   readonly cache: ResponseCache;
+  /** Where request spans go (`observability.otlp`, secrets resolved); the app runs the export. */
+  readonly otlp: OtlpSettings | undefined;
 }
 
 export interface RuntimeOptions {
@@ -157,6 +160,8 @@ function webhookConfig(loaded: LoadedConfig, env: NodeJS.ProcessEnv): WebhookCon
 
 export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runtime {
   const env = opts.env ?? process.env;
+  // Before anything is opened: an unresolvable header stops the start.
+  const otlp = otlpSettings(loaded, env);
   const store = new SqliteStore(opts.dataDir);
   const admin = resolveAdminKey(loaded, opts.dataDir, env);
   const providers = buildProviders(loaded, env);
@@ -186,6 +191,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     adminKeySource: admin.source,
     workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
     cache: new ResponseCache(),
+    otlp,
     circuits: new Circuits(
       { threshold: loaded.config.routing.circuit_breaker.failure_threshold, cooldownMs: loaded.config.routing.circuit_breaker.cooldown_ms },
       // Visible in the gateway's log until request logs and metrics carry it.
@@ -198,6 +204,7 @@ export async function closeRuntime(rt: Runtime): Promise<void> {
   rt.alerts.close();
   rt.stopRetention();
   await rt.logs.close();
+  await rt.budgets.flush();
   await rt.agent.close();
   await rt.store.close();
 }

@@ -33,7 +33,7 @@ export class SqliteLogs {
   constructor(private readonly db: Database.Database) {
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO logs (id, created_at, trace_id, session_id, workspace, key_id, model, provider, status, cost_usd, row)
-       VALUES (@id, @created_at, @trace_id, @session_id, @workspace, @key_id, @model, @provider, @status, @cost_usd, @row)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertMeta = db.prepare(`INSERT INTO log_metadata (seq, key, value) VALUES (?, ?, ?)`);
     this.#byId = db.prepare(`SELECT row FROM logs WHERE id = ?`);
@@ -42,7 +42,8 @@ export class SqliteLogs {
   insert(rows: readonly LogRow[]): void {
     this.db.transaction(() => {
       for (const r of rows) {
-        const res = this.#insert.run({ ...r, row: JSON.stringify(r) });
+        // Positional: binding by name would walk every field of the row.
+        const res = this.#insert.run(r.id, r.created_at, r.trace_id, r.session_id, r.workspace, r.key_id, r.model, r.provider, r.status, r.cost_usd, JSON.stringify(r));
         if (res.changes === 0) continue;
         for (const [k, v] of Object.entries(r.metadata)) this.#insertMeta.run(res.lastInsertRowid, k, v);
       }
