@@ -61,6 +61,16 @@ describe('tokens per minute', () => {
     expect(emu.requests).toHaveLength(1);
   });
 
+  it('counts input, cache writes and output toward tokens per minute, not cache reads (as Anthropic does)', async () => {
+    const k = await gw.createKey({ name: 'tpm-cache', tpm: 5_000 });
+    emu.enqueue({ kind: 'message', content: [{ type: 'text', text: 'ok' }], usage: { input_tokens: 10, cache_read_input_tokens: 200_000, output_tokens: 5 } });
+    expect((await send(k.key)).status).toBe(200);
+    // 200,000 cached tokens later the bucket still holds all but about 15.
+    const next = await send(k.key);
+    expect(next.status).toBe(200);
+    expect(Number(next.headers.get('anthropic-ratelimit-tokens-remaining'))).toBeGreaterThan(4_900);
+  });
+
   it('the SDK sees the 429 as a RateLimitError with the same headers', async () => {
     const k = await gw.createKey({ name: 'rpm-one', rpm: 1 });
     const c = new Anthropic({ apiKey: k.key, baseURL: gw.url, maxRetries: 0 });

@@ -17,6 +17,9 @@ const GRANT_TOKENS = 1024;
 
 export const totalTokens = (u: TokenUsage) => u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens + u.output_tokens;
 
+/** What counts toward tokens-per-minute limits: as at Anthropic, cache reads do not. */
+export const rateTokens = (u: TokenUsage) => u.input_tokens + u.cache_creation_input_tokens + u.output_tokens;
+
 export interface Spend {
   usage: TokenUsage;
   /** From the provider's final usage, or estimated from a response that ended early. */
@@ -118,7 +121,7 @@ export class ResponseMeter {
     const cost = this.#cost(usage);
     if (!this.#done) {
       this.#done = true;
-      this.lease.settle(totalTokens(usage));
+      this.lease.settle(rateTokens(usage));
       await this.reservation.settle({ usd: cost.usd ?? 0, tokens: totalTokens(usage) });
     }
     return { usage, final: this.#tap.final, cost, model: this.#model() };
