@@ -7,8 +7,13 @@ export interface AdminTarget {
   key: string;
 }
 
+/** GATEHOUSE_URL without a trailing slash (the default: a gateway on this machine). */
+export function gatewayUrl(): string {
+  return (process.env.GATEHOUSE_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
+}
+
 export function adminTarget(dataDir?: string): AdminTarget {
-  const url = (process.env.GATEHOUSE_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
+  const url = gatewayUrl();
   let key = process.env.GATEHOUSE_ADMIN_KEY?.trim();
   if (!key) {
     const file = join(resolve(dataDir ?? process.env.GATEHOUSE_DATA ?? '.gatehouse'), 'admin.key');
@@ -18,32 +23,91 @@ export function adminTarget(dataDir?: string): AdminTarget {
   return { url, key };
 }
 
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
 interface ErrorEnvelope {
-  error?: { message?: string };
+  error?: { message?: string; details?: { error_code?: string } };
 }
 
-export async function adminCall<T>(t: AdminTarget, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+/** A non-2xx answer from the gateway; the message is `<status>: <the gateway's own message>`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly gatewayMessage: string,
+    readonly code: string | undefined,
+  ) {
+    super(`${status}: ${gatewayMessage}`);
+    this.name = 'ApiError';
+  }
+}
+
+/** One exchange, whatever its status; only a transport failure throws (naming the URL). */
+export interface Answer<T> {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body; undefined when there is none or it is not JSON. */
+  body: T | undefined;
+  text: string;
+  ms: number;
+}
+
+export interface CallOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export async function call<T>(base: string, credential: string | undefined, method: Method, path: string, opts: CallOptions = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { ...(credential ? { authorization: `Bearer ${credential}` } : {}), ...opts.headers };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const started = performance.now();
   let res: Response;
   try {
-    res = await fetch(t.url + path, {
+    res = await fetch(base + path, {
       method,
-      headers: { authorization: `Bearer ${t.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000),
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`cannot reach the gateway at ${t.url}${cause ? ` (${cause})` : ''}. Is it running? Set GATEHOUSE_URL if it is elsewhere.`);
+    const err = e as { name?: string; cause?: { code?: string } };
+    if (err.name === 'TimeoutError') throw new Error(`the gateway at ${base} did not answer ${method} ${path} within ${(opts.timeoutMs ?? 60_000) / 1000} s.`);
+    const cause = err.cause?.code;
+    throw new Error(`cannot reach the gateway at ${base}${cause ? ` (${cause})` : ''}. Is it running? Set GATEHOUSE_URL if it is elsewhere.`);
   }
   const text = await res.text();
-  let parsed: unknown;
+  let body: T | undefined;
   try {
-    parsed = JSON.parse(text);
+    body = text ? (JSON.parse(text) as T) : undefined;
   } catch {
-    parsed = undefined;
+    body = undefined;
   }
-  if (!res.ok) {
-    const msg = (parsed as ErrorEnvelope | undefined)?.error?.message ?? text;
-    throw new Error(`${res.status}: ${msg}`);
-  }
-  return parsed as T;
+  return { status: res.status, headers: res.headers, body, text, ms: performance.now() - started };
+}
+
+/** The gateway's error message and code of a failed answer (Anthropic's envelope), or its text. */
+export function failure(a: Answer<unknown>): ApiError {
+  const env = a.body as ErrorEnvelope | undefined;
+  return new ApiError(a.status, env?.error?.message ?? (a.text.trim() || `HTTP ${a.status}`), env?.error?.details?.error_code);
+}
+
+/** An admin API call: the parsed body on 2xx (undefined for 204), an ApiError otherwise. */
+export async function adminCall<T>(t: AdminTarget, method: Method, path: string, body?: unknown): Promise<T> {
+  const a = await call<T>(t.url, t.key, method, path, { body });
+  if (a.status < 200 || a.status > 299) throw failure(a);
+  return a.body as T;
+}
+
+/** A call with a developer's key (`/api/me`, `/v1/messages`): the whole answer, any status. */
+export function keyCall<T>(url: string, key: string, method: Method, path: string, opts: CallOptions = {}): Promise<Answer<T>> {
+  return call<T>(url, key, method, path, opts);
+}
+
+/** `{a: 'x', b: undefined}` → `?a=x`; repeated names are fine (`metadata.team`). */
+export function queryString(params: Array<[string, string | number | undefined]>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of params) if (v !== undefined) q.append(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
 }

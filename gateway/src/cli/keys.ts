@@ -1,23 +1,19 @@
 import { parseArgs } from 'node:util';
 import type { KeyView, KeyWithSecret } from '../api/schemas.js';
 import { adminCall, adminTarget } from './admin-client.js';
+import { table, type Column } from './table.js';
 
-function table(rows: KeyView[]): string {
-  const cols: Array<[string, (k: KeyView) => string]> = [
-    ['ID', (k) => k.id],
-    ['NAME', (k) => k.name],
-    ['PREFIX', (k) => k.prefix + '…'],
-    ['WORKSPACE', (k) => k.workspace],
-    ['PROVIDER', (k) => (k.provider ? '@' + k.provider : '-')],
-    ['BUDGET', (k) => budgetText(k)],
-    ['LIMITS', limitsText],
-    ['STATUS', (k) => k.status],
-    ['EXPIRES', (k) => k.expires_at ?? 'never'],
-  ];
-  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
-  const widths = cols.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells.map((c) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
+const KEY_COLUMNS: Array<Column<KeyView>> = [
+  { header: 'ID', cell: (k) => k.id },
+  { header: 'NAME', cell: (k) => k.name },
+  { header: 'PREFIX', cell: (k) => k.prefix + '…' },
+  { header: 'WORKSPACE', cell: (k) => k.workspace },
+  { header: 'PROVIDER', cell: (k) => (k.provider ? '@' + k.provider : '-') },
+  { header: 'BUDGET', cell: (k) => budgetText(k) },
+  { header: 'LIMITS', cell: (k) => limitsText(k) },
+  { header: 'STATUS', cell: (k) => k.status },
+  { header: 'EXPIRES', cell: (k) => k.expires_at ?? 'never' },
+];
 
 function limitsText(k: KeyView): string {
   return [k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.max_concurrent && `${k.max_concurrent} at once`].filter(Boolean).join(', ') || '-';
@@ -152,7 +148,7 @@ export async function runKeys(argv: string[]): Promise<number> {
     case 'list': {
       const q = values.workspace ? `?workspace=${encodeURIComponent(values.workspace)}` : '';
       const { data } = await adminCall<{ data: KeyView[] }>(target(), 'GET', `/api/admin/keys${q}`);
-      print(data.length ? table(data) : 'No keys yet. Create one with: gatehouse keys create --name NAME', { data });
+      print(data.length ? table(KEY_COLUMNS, data) : 'No keys yet. Create one with: gatehouse keys create --name NAME', { data });
       return 0;
     }
     case 'revoke': {

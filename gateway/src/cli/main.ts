@@ -1,5 +1,10 @@
+import { runChecklist } from './checklist.js';
+import { runConfigs } from './configs.js';
 import { runKeys } from './keys.js';
+import { runLogs } from './logs.js';
 import { runServe } from './serve.js';
+import { runUsage } from './usage.js';
+import { runBudgets, runWorkspaces } from './workspaces.js';
 import { VERSION } from '../server/version.js';
 
 const HELP = `gatehouse ${VERSION}: a governed gateway for Claude clients
@@ -16,8 +21,25 @@ Usage:
   gatehouse keys revoke KEY_ID [--json]
   gatehouse keys rotate KEY_ID [--grace 24h] [--json]
 
-The keys commands call a running gateway: GATEHOUSE_URL (default http://127.0.0.1:8787) and
-GATEHOUSE_ADMIN_KEY (default: the admin.key file in --data, ./.gatehouse).
+  gatehouse logs [--key ID] [--workspace W] [--model M] [--provider P] [--status 429]
+                 [--trace T] [--session S] [--since 2h|ISO] [--until 30m|ISO]
+                 [--meta team=support --meta env=prod] [--limit 50] [--all] [--json]
+  gatehouse logs show LOG_ID [--bodies] [--json]
+  gatehouse usage [--group-by model,metadata.team] [--bucket hour|day|none] [--since 7d] [--until ...]
+                  [--meta k=v] [--key ID] [--workspace W] [--model M] [--provider P] [--json]
+  gatehouse workspaces [list] [--workspace W] [--json]
+  gatehouse budgets [--workspace W] [--json]
+  gatehouse configs list [--workspace W] [--json]
+  gatehouse configs show ID [--json]
+  gatehouse configs put ID --file config.json [--workspace W] [--json]
+  gatehouse configs delete ID [--json]
+  gatehouse checklist --key KEY [--model claude-haiku-5-5] [--meta user=ann] [--json]
+
+Every command but serve calls a running gateway: GATEHOUSE_URL (default http://127.0.0.1:8787)
+and GATEHOUSE_ADMIN_KEY (default: the admin.key file in --data, ./.gatehouse). --since and
+--until take a duration (2h, 30m, 7d: that long ago) or an ISO time. checklist runs the
+pre-launch checks with a developer's key (it sends two small requests, max_tokens 8) and
+exits 1 if any fails.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -27,6 +49,18 @@ async function main(argv: string[]): Promise<number> {
       return runServe(rest);
     case 'keys':
       return runKeys(rest);
+    case 'logs':
+      return runLogs(rest);
+    case 'usage':
+      return runUsage(rest);
+    case 'workspaces':
+      return runWorkspaces(rest);
+    case 'budgets':
+      return runBudgets(rest);
+    case 'configs':
+      return runConfigs(rest);
+    case 'checklist':
+      return runChecklist(rest);
     case 'version':
     case '--version':
       console.log(VERSION);
