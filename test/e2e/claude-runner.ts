@@ -1,7 +1,7 @@
 // Runs the pinned Claude Code CLI headless, the way reference/clients.md found reliable: a fresh
 // HOME and working directory per run, a fully specified environment, stdin closed, a hard time limit.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const CLAUDE = resolve(import.meta.dirname, '../../node_modules/.bin/claude');
@@ -99,3 +99,44 @@ export function expectExit(r: ClaudeRun, ok: boolean): void {
   if ((r.code === 0) !== ok) throw new Error(`expected claude to ${ok ? 'succeed' : 'fail'}\n${describeRun(r)}`);
 }
 
+
+export interface SettingsRunOptions {
+  /** A HOME prepared beforehand (by `gatehouse connect`), used as it is. */
+  home: string;
+  env?: Record<string, string>;
+  maxRetries?: 0 | 1;
+}
+
+/**
+ * Runs `claude <args>` once, headless, taking the gateway from `<home>/.claude/settings.json`:
+ * unlike the runner above it sets no ANTHROPIC_* variable, so only the settings file can point
+ * Claude Code at the gateway. The working directory is fresh, under `scratch`.
+ */
+export function runClaudeWithSettings(scratch: string, args: string[], opts: SettingsRunOptions): Promise<ClaudeRun> {
+  const cwd = mkdtempSync(join(scratch, 'work-'));
+  const env: Record<string, string> = {
+    PATH: '/usr/bin:/bin',
+    HOME: opts.home,
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    CLAUDE_CODE_MAX_RETRIES: String(opts.maxRetries ?? 0),
+    ...opts.env,
+  };
+  const started = Date.now();
+  return new Promise((done, fail) => {
+    const child = spawn(CLAUDE, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      fail(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr, cwd, ms: Date.now() - started });
+    });
+  });
+}

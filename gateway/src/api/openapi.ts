@@ -80,6 +80,7 @@ export function openApiDocument(): Record<string, unknown> {
         '/api/me/usage': 'The calling key\'s usage: totals and by model for a range, and for a session',
         '/api/me/logs': "The calling key's request logs (the same filters as /api/admin/logs)",
         '/api/me/events': 'Live events for the calling key (text/event-stream): request.start, request.finish, spend, budget.alert',
+        '/api/me/diagnostics/stream': 'A short event stream that costs nothing: shows whether something between client and gateway buffers or strips streaming',
       }),
       '/api/admin/keys/{id}/revoke': { post: { summary: 'Revoke a key now', security: admin, parameters: keyId, responses: { 200: { description: 'The key' }, default: errorRef } } },
       '/api/admin/keys/{id}/rotate': {

@@ -1,5 +1,7 @@
 import { runChecklist } from './checklist.js';
 import { runConfigs } from './configs.js';
+import { runConnect, runDisconnect } from './connect.js';
+import { runDoctorCommand } from './doctor.js';
 import { runKeys } from './keys.js';
 import { runLogs } from './logs.js';
 import { runServe } from './serve.js';
@@ -35,11 +37,22 @@ Usage:
   gatehouse configs delete ID [--json]
   gatehouse checklist --key KEY [--model claude-haiku-5-5] [--meta user=ann] [--json]
 
+  gatehouse connect --gateway URL --key KEY [--scope user|project|local] [--meta field=value ...] [--yes] [--json]
+  gatehouse disconnect [--scope user|project|local] [--json]
+  gatehouse doctor [--gateway URL] [--key KEY] [--json]
+
 Every command but serve calls a running gateway: GATEHOUSE_URL (default http://127.0.0.1:8787)
 and GATEHOUSE_ADMIN_KEY (default: the admin.key file in --data, ./.gatehouse). --since and
 --until take a duration (2h, 30m, 7d: that long ago) or an ISO time. checklist runs the
 pre-launch checks with a developer's key (it sends two small requests, max_tokens 8) and
 exits 1 if any fails.
+
+connect points Claude Code at a gateway for a developer: it checks the key with GET /api/me,
+fills the admin's metadata template (user from git config user.email) and writes
+~/.claude/settings.json (--scope local or project: this project's gitignored
+.claude/settings.local.json, never the committed settings.json), keeping a backup; disconnect
+puts the file back as it was. doctor runs the troubleshooting checks against
+the settings Claude Code will read (or --gateway/--key) and exits 1 if any fails.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -61,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
       return runConfigs(rest);
     case 'checklist':
       return runChecklist(rest);
+    case 'connect':
+      return runConnect(rest);
+    case 'disconnect':
+      return runDisconnect(rest);
+    case 'doctor':
+      return runDoctorCommand(rest);
     case 'version':
     case '--version':
       console.log(VERSION);

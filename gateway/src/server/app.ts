@@ -5,6 +5,7 @@ import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
 import { adminAnalyticsRoutes, meUsageRoutes } from '../api/analytics.js';
 import { adminBudgetRoutes, meRoutes } from '../api/budgets.js';
+import { meDiagnosticRoutes } from '../api/diagnostics.js';
 import { adminEventRoutes, meEventRoutes } from '../api/events.js';
 import { adminLogRoutes, meLogRoutes } from '../api/logs.js';
 import { openApiDocument } from '../api/openapi.js';
@@ -100,6 +101,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await me.register(meLogRoutes(rt));
       await me.register(meEventRoutes(rt));
       await me.register(meUsageRoutes(rt));
+      await me.register(meDiagnosticRoutes());
     },
     { prefix: '/api' },
   );
