@@ -100,8 +100,9 @@ export async function relay(p: Pending, res: ServerResponse, ctx: RelayContext):
   headers['request-id'] ??= ctx.requestId;
   if (p.dropped.length) headers['x-gatehouse-dropped'] = p.dropped.join(',');
   res.writeHead(p.status, headers);
-  // Send the status line now: a client's first-byte timer should see the provider's answer start.
-  res.flushHeaders();
+  // A stream's status line goes now: a client's first-byte timer should see the answer start. A
+  // JSON answer's headers go with its body, in one write.
+  if (p.sse) res.flushHeaders();
   try {
     const gate = p.sse ? ctx.gate : undefined;
     // With a content-length, the client sees the answer complete at its last byte, not at end():
