@@ -152,7 +152,7 @@ describe('settings edits', () => {
     await expect(writeFileAtomic(denied, file, '{}')).rejects.toThrow(SettingsError);
     await expect(writeFileAtomic(denied, file, '{}')).rejects.toThrow(/permission denied \(EACCES\)/);
     expect(readFileSync(file, 'utf8')).toBe('{"keep":true}');
-    expect(nodeFs.readdir(d)).resolves.toEqual(['settings.json']);
+    await expect(nodeFs.readdir(d)).resolves.toEqual(['settings.json']);
   });
 });
 
