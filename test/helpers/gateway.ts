@@ -22,14 +22,19 @@ export const ADMIN_KEY = 'gha_test_admin_key_0123456789';
 
 /**
  * Starts a real gateway on a loopback port from a config object (as it would be written in the
- * file), with a throw-away data directory.
+ * file), with a throw-away data directory; or with `dataDir`, on that one, which `close` leaves
+ * in place (for restarts on the same data).
  */
-export async function startGateway(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<TestGateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
-  const file = join(dataDir, 'gatehouse.jsonc');
-  const loaded = { file, dir: dataDir, config: parseConfigText(JSON.stringify(config), file) };
-  const runtime = createRuntime(loaded, { dataDir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...env } });
-  const { app, shutdown } = await buildApp(runtime, { logLevel: 'silent' });
+export async function startGateway(config: Record<string, unknown>, env: Record<string, string> = {}, dataDir?: string): Promise<TestGateway> {
+  const ownDir = dataDir === undefined;
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const file = join(dir, 'gatehouse.jsonc');
+  const loaded = { file, dir, config: parseConfigText(JSON.stringify(config), file) };
+  const runtime = createRuntime(loaded, { dataDir: dir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...env } });
+  const { app, shutdown } = await buildApp(runtime, { logLevel: 'silent' }).catch(async (e: unknown) => {
+    await closeRuntime(runtime);
+    throw e;
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('gateway did not bind');
@@ -50,7 +55,7 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
     adminKey: ADMIN_KEY,
     runtime,
     app,
-    dataDir,
+    dataDir: dir,
     admin,
     async createKey(body = {}) {
       const r = await admin<KeyWithSecret>('POST', '/api/admin/keys', { name: 'test', ...body });
@@ -61,7 +66,7 @@ export async function startGateway(config: Record<string, unknown>, env: Record<
       // The same graceful path as `gatehouse serve`, with a short grace for test speed.
       await shutdown(250);
       await closeRuntime(runtime);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

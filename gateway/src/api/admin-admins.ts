@@ -33,11 +33,7 @@ export function adminAdminKeyRoutes(rt: Runtime) {
       return k;
     });
 
-    // Providers and guardrails are declared in the config file (credentials as env:/file:
-    // references, never stored); the API shows them, never a credential.
-    app.get('/providers', async () => ({
-      data: [...rt.providers.values()].map((p) => ({ id: p.slug, kind: p.kind, origin: p.origin, models: p.models, ready: p.unavailable === undefined, problem: p.unavailable ?? null })),
-    }));
+    // Guardrails are declared in the config file; providers are in admin-providers.ts.
     app.get('/guardrails', async () => ({ data: Object.entries(rt.config.guardrails).map(([id, def]) => ({ id, ...def })) }));
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiProviderBody } from '../providers/api-provider.js';
 import { VERSION } from '../server/version.js';
 import { CreateAdminKeyBody } from './admin-admins.js';
 import { CreateKeyBody, RotateKeyBody, UpdateKeyBody } from './schemas.js';
@@ -59,6 +60,10 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/admin/admin-keys': {
         post: { summary: 'Create an admin key (role admin or read_only); the secret is in the answer only', security: admin, requestBody: { content: json(CreateAdminKeyBody) }, responses: { 201: { description: 'The admin key, with `key`' }, default: errorRef } },
         get: { summary: 'List admin keys (never their secrets)', security: admin, responses: { 200: { description: '{"data": [...]}' }, default: errorRef } },
+      },
+      '/api/admin/providers/{id}': {
+        put: { summary: 'Create or replace a provider: its config-file settings with literal `credentials`, stored encrypted and never shown (409 for a config-file provider)', security: admin, parameters: keyId, requestBody: { content: json(ApiProviderBody) }, responses: { 200: { description: 'The provider, with credential names only' }, default: errorRef } },
+        delete: { summary: 'Delete a provider created through the API (409 while a key or config names it)', security: admin, parameters: keyId, responses: { 204: { description: 'Deleted' }, default: errorRef } },
       },
       ...reads(admin, {
         '/api/admin/logs': 'Request logs, newest first: filter by metadata.<field>, key_id, workspace, model, provider, status, trace_id, session_id, since, until; limit and cursor',

@@ -8,7 +8,7 @@ import { VERSION } from '../server/version.js';
 
 function banner(rt: Runtime, url: string, dataDir: string, configFile: string): string {
   const lines = [`Gatehouse ${VERSION} listening on ${url}`, `  config: ${configFile}`, `  data:   ${dataDir} (SQLite)`, '', 'Providers:'];
-  if (rt.providers.size === 0) lines.push('  (none configured: add one under "providers" in the config file)');
+  if (rt.providers.size === 0) lines.push('  (none configured: add one under "providers" in the config file, or PUT /api/admin/providers/ID)');
   for (const p of rt.providers.values()) {
     lines.push(`  @${p.slug.padEnd(14)} ${p.kind.padEnd(10)} ${p.origin}  ${p.unavailable ? `NOT READY: ${p.unavailable}` : `ready (${p.credentials})`}`);
   }
@@ -66,7 +66,11 @@ export async function runServe(argv: string[]): Promise<number> {
   }
 
   const rt = createRuntime(loaded, { dataDir });
-  const { app, shutdown } = await buildApp(rt, { logLevel: values['log-level'] ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
+  // A data key that does not open the stored provider credentials stops the start: close first.
+  const { app, shutdown } = await buildApp(rt, { logLevel: values['log-level'] ?? process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' }).catch(async (e: unknown) => {
+    await closeRuntime(rt);
+    throw e;
+  });
   await app.listen({ host, port });
   const addr = app.server.address();
   const shownHost = host.includes(':') ? `[${host}]` : host;

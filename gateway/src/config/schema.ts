@@ -15,7 +15,7 @@ export const SecretRef = z
   });
 export type SecretRef = z.infer<typeof SecretRef>;
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'use lower-case letters, digits, "-" and "_" (max 63)' });
+export const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'use lower-case letters, digits, "-" and "_" (max 63)' });
 
 const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
@@ -25,7 +25,7 @@ const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' 
  */
 const Models = z.union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string().min(1))]).optional();
 
-const AnthropicProvider = z
+export const AnthropicProvider = z
   .object({
     kind: z.literal('anthropic'),
     api_key: SecretRef.optional(),
@@ -36,7 +36,8 @@ const AnthropicProvider = z
 
 const Ms = z.number().int().positive();
 
-const BedrockProvider = z
+/** Without the credential pairing check, so the admin API can reuse the fields. */
+export const BedrockProviderFields = z
   .object({
     kind: z.literal('bedrock'),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'an AWS region such as "us-east-1"' }),
@@ -53,13 +54,14 @@ const BedrockProvider = z
     ping_interval_ms: Ms.default(10_000),
     models: Models,
   })
-  .strict()
-  .refine((p) => (p.access_key_id === undefined) === (p.secret_access_key === undefined), {
-    message: 'give access_key_id and secret_access_key together (or neither, for the default AWS credential chain)',
-    path: ['secret_access_key'],
-  });
+  .strict();
 
-const VertexProvider = z
+const BedrockProvider = BedrockProviderFields.refine((p) => (p.access_key_id === undefined) === (p.secret_access_key === undefined), {
+  message: 'give access_key_id and secret_access_key together (or neither, for the default AWS credential chain)',
+  path: ['secret_access_key'],
+});
+
+export const VertexProvider = z
   .object({
     kind: z.literal('vertex'),
     project: z.string().min(1),

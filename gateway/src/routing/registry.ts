@@ -19,7 +19,8 @@ export class ConfigRegistry {
 
   constructor(
     private readonly file: Readonly<Record<string, RouteNode>>,
-    private readonly providers: ReadonlySet<string>,
+    /** Live: providers added through the admin API count as soon as they exist. */
+    private readonly providers: { has(slug: string): boolean },
     private readonly guardrails: { has(id: string): boolean } = { has: () => false },
   ) {}
 

@@ -10,10 +10,10 @@ import type { ConfigRegistry } from './registry.js';
  * `x-portkey-provider: @slug`, the key's provider, the gateway's `default_provider`, or its only
  * provider. Undefined when none applies; an error only if a target then needs it.
  */
-export function defaultProvider(req: FastifyRequest, key: KeyRecord | undefined, cfg: Readonly<GatehouseConfig>, providers: ReadonlySet<string>): string | undefined {
+export function defaultProvider(req: FastifyRequest, key: KeyRecord | undefined, cfg: Readonly<GatehouseConfig>, providers: { readonly size: number; keys(): Iterable<string> }): string | undefined {
   const header = req.headers['x-portkey-provider'];
   const fromHeader = typeof header === 'string' && header.trim() ? header.trim().replace(/^@/, '') : undefined;
-  return fromHeader ?? key?.provider ?? cfg.default_provider ?? (providers.size === 1 ? [...providers][0] : undefined);
+  return fromHeader ?? key?.provider ?? cfg.default_provider ?? (providers.size === 1 ? [...providers.keys()][0] : undefined);
 }
 
 /**

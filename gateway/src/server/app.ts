@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminAdminKeyRoutes } from '../api/admin-admins.js';
+import { adminProviderRoutes } from '../api/admin-providers.js';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
 import { adminAnalyticsRoutes, meUsageRoutes } from '../api/analytics.js';
@@ -37,6 +38,7 @@ export interface AppHandle {
 /** Builds the HTTP app; never listens, so tests and the CLI decide where. */
 export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): Promise<AppHandle> {
   const bodyLimit = Math.round(rt.config.server.body_limit_mb * 1024 * 1024);
+  await rt.providerRegistry.load(rt.store);
   await rt.configs.load(rt.store);
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info' },
@@ -113,6 +115,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await admin.register(adminBudgetRoutes(rt));
       await admin.register(adminLogRoutes(rt));
       await admin.register(adminAdminKeyRoutes(rt));
+      await admin.register(adminProviderRoutes(rt));
       await admin.register(adminEventRoutes(rt));
       await admin.register(adminAnalyticsRoutes(rt));
     },

@@ -33,8 +33,6 @@ interface Prepared {
 }
 
 export function messagesHandler(rt: Runtime, op: Operation) {
-  const providerSlugs = new Set(rt.providers.keys());
-
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const key = req.gatehouseKey;
@@ -53,7 +51,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
       record.metadata = metadata;
       rt.events.emit('request.start', record.started(req));
     }
-    const defaultSlug = defaultProvider(req, key, rt.config, providerSlugs);
+    const defaultSlug = defaultProvider(req, key, rt.config, rt.providers);
     checkProviders(wsPolicy, route, defaultSlug);
     const trace = req.headers['x-portkey-trace-id'];
     const routingHeaders: Record<string, string> = { 'x-portkey-trace-id': typeof trace === 'string' && trace ? trace : req.id, 'x-portkey-cache-status': 'DISABLED' };

@@ -25,13 +25,18 @@ import { createAgent } from '../proxy/upstream.js';
 import { ResponseCache } from '../routing/cache.js';
 import { Circuits } from '../routing/circuit.js';
 import { ConfigRegistry } from '../routing/registry.js';
+import { resolveDataKey } from '../store/secret-box.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
+import { ProviderRegistry } from './provider-registry.js';
 
 /** Everything a running gateway holds: built once at start, shared by every request. */
 export interface Runtime {
   readonly config: Readonly<GatehouseConfig>;
+  /** Every provider, live: the file's and the admin API's (`providerRegistry` changes it). */
   readonly providers: ReadonlyMap<string, Provider>;
+  /** Adds and removes the admin API's providers; `buildApp` loads the stored ones. */
+  readonly providerRegistry: ProviderRegistry;
   readonly store: Store;
   /** Key lookups for the request path; admin changes clear it. */
   readonly keys: KeyCache;
@@ -162,9 +167,11 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   const env = opts.env ?? process.env;
   // Before anything is opened: an unresolvable header stops the start.
   const otlp = otlpSettings(loaded, env);
+  const dataKey = resolveDataKey(opts.dataDir, env);
   const store = new SqliteStore(opts.dataDir);
   const admin = resolveAdminKey(loaded, opts.dataDir, env);
-  const providers = buildProviders(loaded, env);
+  const providerRegistry = new ProviderRegistry(buildProviders(loaded, env), dataKey);
+  const providers = providerRegistry.providers;
   const agent = createAgent(loaded.config.server.timeouts);
   const guardrails = new GuardrailSet(loaded.config.guardrails);
   const alerts = new Alerts(store, webhookConfig(loaded, env), agent, opts.log ?? consoleLog);
@@ -175,6 +182,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   return {
     config: loaded.config,
     providers,
+    providerRegistry,
     limits: new RateLimiter(),
     budgets: new BudgetLedger(store, alerts.crossed),
     alerts,
@@ -183,7 +191,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     stopRetention: startRetention(store, loaded.config.logs.retention_days, consoleLog),
     logs: new LogWriter(store, (rows) => events.emit('logs', rows), { error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })) }),
     prices: new PriceBook(loaded.config.pricing),
-    configs: new ConfigRegistry(loaded.config.configs, new Set(providers.keys()), guardrails),
+    configs: new ConfigRegistry(loaded.config.configs, providers, guardrails),
     store,
     keys: new KeyCache(store),
     agent,

@@ -6,7 +6,7 @@ import type { LogQuery } from './log-query.js';
 import { SqliteAnalytics } from './sqlite-analytics.js';
 import { BODY_MIGRATION, SqliteBodies, type BodyEntry, type StoredBodies } from './sqlite-bodies.js';
 import { LOG_MIGRATION, SqliteLogs } from './sqlite-logs.js';
-import type { AdminKeyRecord, AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig } from './types.js';
+import type { AdminKeyRecord, AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig, StoredProvider } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -47,6 +47,7 @@ const MIGRATIONS = [
   LOG_MIGRATION,
   BODY_MIGRATION,
   `CREATE TABLE admin_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);`,
+  `CREATE TABLE providers (id TEXT PRIMARY KEY, kind TEXT NOT NULL, settings TEXT NOT NULL, secret BLOB NOT NULL, updated_at TEXT NOT NULL);`,
 ];
 
 interface KeyRow {
@@ -119,6 +120,11 @@ export class SqliteStore implements Store {
         `INSERT INTO configs (id, body, workspace, updated_at) VALUES (@id, @body, @workspace, @updated_at) ON CONFLICT(id) DO UPDATE SET body = excluded.body, workspace = excluded.workspace, updated_at = excluded.updated_at`,
       ),
       deleteConfig: this.db.prepare(`DELETE FROM configs WHERE id = ?`),
+      listProviders: this.db.prepare(`SELECT id, kind, settings, secret, updated_at FROM providers ORDER BY id`),
+      putProvider: this.db.prepare(
+        `INSERT INTO providers (id, kind, settings, secret, updated_at) VALUES (@id, @kind, @settings, @secret, @updated_at) ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, settings = excluded.settings, secret = excluded.secret, updated_at = excluded.updated_at`,
+      ),
+      deleteProvider: this.db.prepare(`DELETE FROM providers WHERE id = ?`),
       getSpend: this.db.prepare(`SELECT amount FROM spend WHERE scope = ? AND unit = ? AND period = ?`),
       addSpend: this.db.prepare(
         `INSERT INTO spend (scope, unit, period, amount, updated_at) VALUES (@scope, @unit, @period, @amount, @at)
@@ -229,6 +235,18 @@ export class SqliteStore implements Store {
 
   async deleteConfig(id: string): Promise<boolean> {
     return this.stmts.deleteConfig.run(id).changes > 0;
+  }
+
+  async listProviders(): Promise<StoredProvider[]> {
+    return this.stmts.listProviders.all() as StoredProvider[];
+  }
+
+  async putProvider(p: StoredProvider): Promise<void> {
+    this.stmts.putProvider.run(p);
+  }
+
+  async deleteProvider(id: string): Promise<boolean> {
+    return this.stmts.deleteProvider.run(id).changes > 0;
   }
 
   async insertLogs(rows: readonly LogRow[]): Promise<void> {

@@ -96,6 +96,16 @@ export interface StoredConfig {
   updated_at: string;
 }
 
+/** A provider created through the admin API; `secret` is its credentials, sealed (secret-box.ts). */
+export interface StoredProvider {
+  id: string;
+  kind: string;
+  /** JSON of the settings without the credentials. */
+  settings: string;
+  secret: Buffer;
+  updated_at: string;
+}
+
 /** The filters of a log query without its paging. */
 export type LogFilter = Omit<LogQuery, 'limit' | 'cursor'>;
 
@@ -185,6 +195,9 @@ export interface Store extends SpendStore, LogStore, BodyStore, AdminKeyStore {
   listConfigs(): Promise<StoredConfig[]>;
   putConfig(c: StoredConfig): Promise<void>;
   deleteConfig(id: string): Promise<boolean>;
+  listProviders(): Promise<StoredProvider[]>;
+  putProvider(p: StoredProvider): Promise<void>;
+  deleteProvider(id: string): Promise<boolean>;
   createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord>;
   findKeyBySecretHash(hash: string): Promise<SecretMatch | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;
