@@ -138,10 +138,10 @@ describe('logs, usage, workspaces and budgets', () => {
   it('workspaces and budgets show policy and where spend stands', async () => {
     const ws = (await json<{ data: WorkspaceView[] }>(['workspaces', '--json'])).data;
     expect(ws.map((w) => w.id).sort()).toEqual(['default', 'support']);
-    expect(ws.find((w) => w.id === 'support')).toMatchObject({ name: 'Support', guardrails: ['no-secrets'], limits: { rpm: 600 } });
+    expect(ws.find((w) => w.id === 'support')).toMatchObject({ name: 'Support', source: 'file', guardrails: ['no-secrets'], limits: { rpm: 600 } });
     const table = await out(['workspaces', 'list']);
-    expect(table).toMatch(/^ID\s+NAME\s+PROVIDERS\s+MODELS\s+CONFIG\s+LIMITS\s+PER USER\s+GUARDRAILS\s+BUDGET$/m);
-    expect(table).toMatch(/^support\s+Support\s+any\s+any\s+-\s+600 rpm\s+-\s+no-secrets\s+\$0\.00\d+ of \$50\.00\/month$/m);
+    expect(table).toMatch(/^ID\s+NAME\s+SOURCE\s+PROVIDERS\s+MODELS\s+CONFIG\s+LIMITS\s+PER USER\s+GUARDRAILS\s+BUDGET$/m);
+    expect(table).toMatch(/^support\s+Support\s+file\s+any\s+any\s+-\s+600 rpm\s+-\s+no-secrets\s+\$0\.00\d+ of \$50\.00\/month$/m);
 
     const budgets = (await json<{ data: BudgetView[] }>(['budgets', '--workspace', 'support', '--json'])).data;
     expect(budgets).toMatchObject([{ label: 'workspace "support"', unit: 'usd', limit: 50, period: 'month' }]);

@@ -32,8 +32,5 @@ export function adminAdminKeyRoutes(rt: Runtime) {
       if (!k) throw errors.adminNotFound(`Admin key ${req.params.id}`);
       return k;
     });
-
-    // Guardrails are declared in the config file; providers are in admin-providers.ts.
-    app.get('/guardrails', async () => ({ data: Object.entries(rt.config.guardrails).map(([id, def]) => ({ id, ...def })) }));
   };
 }

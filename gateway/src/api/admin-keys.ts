@@ -28,8 +28,8 @@ export function adminKeyRoutes(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post('/keys', async (req, reply) => {
       const body = parseOr400(CreateKeyBody, req.body);
-      if (!rt.workspaces.has(body.workspace)) {
-        throw errors.invalidParam(`workspace: "${body.workspace}" is not defined; known: ${[...rt.workspaces].join(', ')}.`);
+      if (!rt.policies.hasWorkspace(body.workspace)) {
+        throw errors.invalidParam(`workspace: "${body.workspace}" is not defined; known: ${rt.policies.workspaceIds().join(', ')}.`);
       }
       const provider = body.provider?.replace(/^@/, '') ?? null;
       if (provider !== null && !rt.providers.has(provider)) throw errors.unknownProvider(provider, [...rt.providers.keys()]);

@@ -27,10 +27,12 @@ export function adminProviderRoutes(rt: Runtime) {
       if (!rt.providerRegistry.isApi(id)) throw errors.adminNotFound(`Provider ${id}`);
       const keys = (await rt.store.listKeys({ includeRevoked: false })).filter((k) => k.provider === id);
       const configs = rt.configs.list().filter((c) => providerRefs(c.config).some((r) => r.slug === id));
-      if (keys.length || configs.length) {
+      const workspaces = rt.policies.listWorkspaces().filter((w) => w.def.providers?.includes(id));
+      if (keys.length || configs.length || workspaces.length) {
         const users = [
           ...(keys.length ? [`${keys.length} key(s) (${keys.slice(0, 5).map((k) => k.id).join(', ')})`] : []),
           ...(configs.length ? [`config(s) ${configs.slice(0, 5).map((c) => c.id).join(', ')}`] : []),
+          ...(workspaces.length ? [`workspace(s) ${workspaces.slice(0, 5).map((w) => w.id).join(', ')}`] : []),
         ];
         throw errors.conflict(`Provider ${id} is used by ${users.join(' and ')}; change them first.`);
       }

@@ -28,32 +28,58 @@ export async function budgetView(rt: Runtime, m: Meter, now = Date.now()): Promi
 
 /** Every budget that can apply: keys', workspaces', and those of developers who have spent this period. */
 async function allMeters(rt: Runtime, workspace?: string): Promise<Meter[]> {
-  const cfg = rt.config;
+  const { budgets } = rt.config;
   const keys = await rt.store.listKeys({ workspace, includeRevoked: false });
   const out: Meter[] = [];
   for (const k of keys) out.push(...keyMeters(rt, k));
-  for (const [slug, ws] of Object.entries(cfg.workspaces)) {
+  for (const { id: slug, def: ws } of rt.policies.listWorkspaces()) {
     if (workspace && slug !== workspace) continue;
-    const tz = ws.timezone ?? cfg.budgets.timezone;
-    out.push(...meters(`ws:${slug}`, `workspace "${slug}"`, ws.budget, tz, cfg.budgets.alert_thresholds));
+    const tz = ws.timezone ?? budgets.timezone;
+    out.push(...meters(`ws:${slug}`, `workspace "${slug}"`, ws.budget, tz, budgets.alert_thresholds));
     if (!ws.user_budget) continue;
     const users = new Set((await rt.store.listSpend({ scopePrefix: `user:${slug}:` })).map((r) => r.scope.slice(`user:${slug}:`.length)));
-    for (const u of users) out.push(...meters(`user:${slug}:${u}`, `user "${u}" in workspace "${slug}"`, ws.user_budget, tz, cfg.budgets.alert_thresholds));
+    for (const u of users) out.push(...meters(`user:${slug}:${u}`, `user "${u}" in workspace "${slug}"`, ws.user_budget, tz, budgets.alert_thresholds));
   }
   return out;
 }
 
 function keyMeters(rt: Runtime, k: KeyRecord): Meter[] {
-  // Only the key's own budget: scopesFor with no metadata cannot pick a developer.
-  return scopesFor(rt.config, { ...k, workspace: '\0none' }, {}).meters;
+  // Only the key's own budget: with no workspace, scopesFor adds no workspace or developer meter.
+  return scopesFor({ budgets: rt.config.budgets, workspace: undefined }, k, {}).meters;
+}
+
+/** A workspace's own budgets (not its developers'). */
+function workspaceMeters(rt: Runtime, slug: string): Meter[] {
+  const ws = rt.policies.workspace(slug);
+  return meters(`ws:${slug}`, `workspace "${slug}"`, ws?.budget, ws?.timezone ?? rt.config.budgets.timezone, rt.config.budgets.alert_thresholds);
 }
 
 /** Keys' and workspaces' budgets, not developers' (their names are metadata values): what metrics report. */
 export async function keyAndWorkspaceMeters(rt: Runtime): Promise<Meter[]> {
-  const { workspaces, budgets } = rt.config;
   const keys = await rt.store.listKeys({ includeRevoked: false });
-  const ws = [...rt.workspaces].flatMap((slug) => meters(`ws:${slug}`, `workspace "${slug}"`, workspaces[slug]?.budget, workspaces[slug]?.timezone ?? budgets.timezone, budgets.alert_thresholds));
+  const ws = rt.policies.workspaceIds().flatMap((slug) => workspaceMeters(rt, slug));
   return [...keys.flatMap((k) => keyMeters(rt, k)), ...ws];
+}
+
+/** One entry of `GET /api/admin/workspaces` (and the answer of `PUT /api/admin/workspaces/:id`). */
+export async function workspaceView(rt: Runtime, slug: string, now = Date.now()) {
+  const ws = rt.policies.workspace(slug);
+  const budgets = await Promise.all(workspaceMeters(rt, slug).map((m) => budgetView(rt, m, now)));
+  return {
+    id: slug,
+    source: rt.policies.workspaceSource(slug),
+    name: ws?.name ?? slug,
+    description: ws?.description ?? null,
+    providers: ws?.providers ?? null,
+    allowed_models: ws?.allowed_models ?? null,
+    default_config: ws?.default_config ?? null,
+    limits: ws?.limits ?? null,
+    budget: ws?.budget ?? null,
+    user_budget: ws?.user_budget ?? null,
+    user_limits: ws?.user_limits ?? null,
+    guardrails: ws?.guardrails ?? [],
+    budgets,
+  };
 }
 
 export function adminBudgetRoutes(rt: Runtime) {
@@ -65,15 +91,7 @@ export function adminBudgetRoutes(rt: Runtime) {
 
     app.get('/workspaces', async () => {
       const now = Date.now();
-      const data = await Promise.all(
-        [...rt.workspaces].map(async (slug) => {
-          const ws = rt.config.workspaces[slug];
-          const tz = ws?.timezone ?? rt.config.budgets.timezone;
-          const budgets = await Promise.all(meters(`ws:${slug}`, `workspace "${slug}"`, ws?.budget, tz, rt.config.budgets.alert_thresholds).map((m) => budgetView(rt, m, now)));
-          return { id: slug, name: ws?.name ?? slug, description: ws?.description ?? null, providers: ws?.providers ?? null, allowed_models: ws?.allowed_models ?? null, default_config: ws?.default_config ?? null, limits: ws?.limits ?? null, user_budget: ws?.user_budget ?? null, user_limits: ws?.user_limits ?? null, guardrails: ws?.guardrails ?? [], budgets };
-        }),
-      );
-      return { data };
+      return { data: await Promise.all(rt.policies.workspaceIds().map((slug) => workspaceView(rt, slug, now))) };
     });
   };
 }
@@ -85,8 +103,7 @@ export function adminBudgetRoutes(rt: Runtime) {
  * Claude Code's settings.
  */
 function onboardingProfile(rt: Runtime, key: KeyRecord) {
-  const ws = rt.config.workspaces[key.workspace];
-  const o = ws?.onboarding;
+  const o = rt.policies.workspace(key.workspace)?.onboarding;
   const headers: Record<string, string> = { ...(o?.headers ?? {}) };
   if (key.config && !headers['x-portkey-config']) headers['x-portkey-config'] = key.config;
   if (key.provider && !headers['x-portkey-provider']) headers['x-portkey-provider'] = `@${key.provider}`;
@@ -110,12 +127,12 @@ export function meRoutes(rt: Runtime) {
       } catch {
         // The profile is still useful without the developer's own metadata.
       }
-      const ws = rt.config.workspaces[key.workspace];
+      const ws = rt.policies.workspace(key.workspace);
       let scoped: Meter[];
       try {
-        scoped = scopesFor(rt.config, key, metadata).meters;
+        scoped = scopesFor({ budgets: rt.config.budgets, workspace: ws }, key, metadata).meters;
       } catch {
-        scoped = keyMeters(rt, key).concat(meters(`ws:${key.workspace}`, `workspace "${key.workspace}"`, ws?.budget, ws?.timezone ?? rt.config.budgets.timezone, rt.config.budgets.alert_thresholds));
+        scoped = keyMeters(rt, key).concat(workspaceMeters(rt, key.workspace));
       }
       const now = Date.now();
       const { id, name, workspace, prefix, allowed_models, required_metadata, rpm, tpm, max_concurrent, expires_at, status, provider, config } = keyView(key);

@@ -67,15 +67,14 @@ async function spendEvent(rt: Runtime, keyId: string, row: LogRow): Promise<Publ
 }
 
 function keyMeters(rt: Runtime, key: KeyRecord, metadata: Record<string, string>): Meter[] {
+  const ws = rt.policies.workspace(key.workspace);
   try {
-    return scopesFor(rt.config, key, metadata).meters;
+    return scopesFor({ budgets: rt.config.budgets, workspace: ws }, key, metadata).meters;
   } catch (e) {
     // The workspace budgets each developer and this request named none (so it was refused):
     // the key's and the workspace's own budgets still apply.
-    const ws = rt.config.workspaces[key.workspace];
     if (!ws) throw e;
-    const noUsers = { ...rt.config, workspaces: { ...rt.config.workspaces, [key.workspace]: { ...ws, user_budget: undefined, user_limits: undefined } } };
-    return scopesFor(noUsers, key, metadata).meters;
+    return scopesFor({ budgets: rt.config.budgets, workspace: { ...ws, user_budget: undefined, user_limits: undefined } }, key, metadata).meters;
   }
 }
 

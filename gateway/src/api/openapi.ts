@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { WorkspaceSchema } from '../config/schema.js';
+import { GuardrailSchema } from '../governance/guardrails/schema.js';
 import { ApiProviderBody } from '../providers/api-provider.js';
 import { VERSION } from '../server/version.js';
 import { CreateAdminKeyBody } from './admin-admins.js';
@@ -64,6 +66,14 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/admin/providers/{id}': {
         put: { summary: 'Create or replace a provider: its config-file settings with literal `credentials`, stored encrypted and never shown (409 for a config-file provider)', security: admin, parameters: keyId, requestBody: { content: json(ApiProviderBody) }, responses: { 200: { description: 'The provider, with credential names only' }, default: errorRef } },
         delete: { summary: 'Delete a provider created through the API (409 while a key or config names it)', security: admin, parameters: keyId, responses: { 204: { description: 'Deleted' }, default: errorRef } },
+      },
+      '/api/admin/workspaces/{id}': {
+        put: { summary: 'Create or replace a workspace (the config file\'s workspace fields; 409 for a config-file workspace); applies from the next request', security: admin, parameters: keyId, requestBody: { content: json(WorkspaceSchema) }, responses: { 200: { description: 'The workspace, with its budgets' }, default: errorRef } },
+        delete: { summary: 'Delete a workspace created through the API (409 while a key that is not revoked belongs to it)', security: admin, parameters: keyId, responses: { 204: { description: 'Deleted' }, default: errorRef } },
+      },
+      '/api/admin/guardrails/{id}': {
+        put: { summary: 'Create or replace a guardrail (409 for a config-file guardrail); applies from the next request', security: admin, parameters: keyId, requestBody: { content: json(GuardrailSchema) }, responses: { 200: { description: 'The guardrail' }, default: errorRef } },
+        delete: { summary: 'Delete a guardrail created through the API (409 while a workspace or routing config names it)', security: admin, parameters: keyId, responses: { 204: { description: 'Deleted' }, default: errorRef } },
       },
       ...reads(admin, {
         '/api/admin/logs': 'Request logs, newest first: filter by metadata.<field>, key_id, workspace, model, provider, status, trace_id, session_id, since, until; limit and cursor',

@@ -27,8 +27,11 @@ const COLUMNS: Array<Column<ConfigEntry>> = [
   { header: 'ROUTE', cell: (c) => routeSummary(c.config) },
 ];
 
-/** A config file (JSON or JSONC; `-` for stdin), parsed, or an error naming the line and column. */
-function readConfig(file: string): unknown {
+/**
+ * A JSON or JSONC file holding one object (`-` for stdin), parsed, or an error naming the line and
+ * column. `example` shows what the object looks like. Shared by every `put --file` command.
+ */
+export function readJsonObject(file: string, example = '{"provider": "@anthropic"}'): unknown {
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -41,7 +44,7 @@ function readConfig(file: string): unknown {
     const where = jsonSyntaxErrors(text, { jsonc: true })[0];
     throw new Error(`${file} is not valid JSON${where ? `: line ${where.line}, column ${where.column}: ${where.what}` : ''}.`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} must hold one JSON object, e.g. {"provider": "@anthropic"}.`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${file} must hold one JSON object, e.g. ${example}.`);
   return parsed;
 }
 
@@ -80,7 +83,7 @@ export async function runConfigs(argv: string[]): Promise<number> {
     case 'put': {
       const configId = needId('put');
       if (!values.file) throw new Error('configs put needs --file FILE (a JSON routing config; - reads stdin).');
-      const body = readConfig(values.file);
+      const body = readJsonObject(values.file);
       const c = await adminCall<ConfigEntry>(target(), 'PUT', path(configId) + queryString([['workspace', values.workspace]]), body);
       print(`Saved config ${c.id}${c.workspace ? ` for workspace "${c.workspace}"` : ''}: ${routeSummary(c.config)}.\nUse it with x-portkey-config: ${c.id}, or give it to a key with gatehouse keys create --config ${c.id}.`, c);
       return 0;

@@ -4,6 +4,8 @@ import { runConnect, runDisconnect } from './connect.js';
 import { runDoctorCommand } from './doctor.js';
 import { runKeys } from './keys.js';
 import { runLogs } from './logs.js';
+import { runGuardrails } from './guardrails.js';
+import { runProviders } from './providers.js';
 import { runServe } from './serve.js';
 import { runUsage } from './usage.js';
 import { runBudgets, runWorkspaces } from './workspaces.js';
@@ -30,6 +32,14 @@ Usage:
   gatehouse usage [--group-by model,metadata.team] [--bucket hour|day|none] [--since 7d] [--until ...]
                   [--meta k=v] [--key ID] [--workspace W] [--model M] [--provider P] [--json]
   gatehouse workspaces [list] [--workspace W] [--json]
+  gatehouse workspaces put ID --file workspace.json [--json]
+  gatehouse workspaces delete ID [--json]
+  gatehouse guardrails list [--json]
+  gatehouse guardrails put ID --file guardrail.json [--json]
+  gatehouse guardrails delete ID [--json]
+  gatehouse providers list [--json]
+  gatehouse providers put ID --file provider.json [--json]
+  gatehouse providers delete ID [--json]
   gatehouse budgets [--workspace W] [--json]
   gatehouse configs list [--workspace W] [--json]
   gatehouse configs show ID [--json]
@@ -70,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
       return runWorkspaces(rest);
     case 'budgets':
       return runBudgets(rest);
+    case 'guardrails':
+      return runGuardrails(rest);
+    case 'providers':
+      return runProviders(rest);
     case 'configs':
       return runConfigs(rest);
     case 'checklist':

@@ -1,6 +1,7 @@
 import type { BudgetView } from '../api/schemas.js';
 import type { BudgetConfig, LimitsConfig } from '../config/schema.js';
 import { adminCall, adminTarget, queryString } from './admin-client.js';
+import { readJsonObject } from './configs.js';
 import { parseFlags } from './flags.js';
 import { amount, table, time, type Column } from './table.js';
 
@@ -9,6 +10,8 @@ import { amount, table, time, type Column } from './table.js';
 /** One entry of `GET /api/admin/workspaces`. */
 export interface WorkspaceView {
   id: string;
+  /** `api`: created through the admin API (`gatehouse workspaces put`); `file`: the config file's, or the built-in `default`. */
+  source: 'file' | 'api';
   name: string;
   description: string | null;
   providers: string[] | null;
@@ -39,6 +42,7 @@ const list = (v: readonly string[] | null, fallback: string): string => (v && v.
 const WORKSPACE_COLUMNS: Array<Column<WorkspaceView>> = [
   { header: 'ID', cell: (w) => w.id },
   { header: 'NAME', cell: (w) => w.name },
+  { header: 'SOURCE', cell: (w) => w.source },
   { header: 'PROVIDERS', cell: (w) => (w.providers ? w.providers.map((p) => '@' + p).join(', ') : 'any') },
   { header: 'MODELS', cell: (w) => list(w.allowed_models, 'any') },
   { header: 'CONFIG', cell: (w) => w.default_config ?? '-' },
@@ -61,21 +65,49 @@ const BUDGET_COLUMNS: Array<Column<BudgetView>> = [
 
 const FLAGS = {
   workspace: { type: 'string' },
+  file: { type: 'string' },
   data: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
 export async function runWorkspaces(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('workspaces', argv, FLAGS);
-  if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'list')) {
-    console.error(`gatehouse workspaces: unknown subcommand "${positionals.join(' ')}"; use gatehouse workspaces [list] [--json]. Workspaces are defined in the gateway's config file.`);
-    return 2;
+  const [sub, id, ...extra] = positionals;
+  if (extra.length) throw new Error(`workspaces ${sub} takes one workspace ID; got "${[id, ...extra].join(' ')}".`);
+  const print = (human: string, machine: unknown) => console.log(values.json ? JSON.stringify(machine) : human);
+  const path = (i: string) => `/api/admin/workspaces/${encodeURIComponent(i)}`;
+  const needId = (verb: string): string => {
+    if (!id) throw new Error(`workspaces ${verb} needs a workspace ID (see gatehouse workspaces list).`);
+    return id;
+  };
+  switch (sub) {
+    case undefined:
+    case 'list': {
+      if (id) throw new Error(`workspaces list takes no ID; use gatehouse workspaces list --workspace ${id}.`);
+      const { data } = await adminCall<{ data: WorkspaceView[] }>(adminTarget(values.data), 'GET', '/api/admin/workspaces');
+      const shown = values.workspace ? data.filter((w) => w.id === values.workspace) : data;
+      if (values.workspace && shown.length === 0) throw new Error(`no workspace "${values.workspace}"; known: ${data.map((w) => w.id).join(', ')}.`);
+      print(table(WORKSPACE_COLUMNS, shown), { data: shown });
+      return 0;
+    }
+    case 'put': {
+      const wsId = needId('put');
+      if (!values.file) throw new Error('workspaces put needs --file FILE (a JSON workspace, as under "workspaces" in the config file; - reads stdin).');
+      const body = readJsonObject(values.file, '{"name": "Support", "guardrails": ["no-secrets"], "limits": {"rpm": 600}}');
+      const w = await adminCall<WorkspaceView>(adminTarget(values.data), 'PUT', path(wsId), body);
+      print(`Saved workspace ${w.id}: guardrails ${list(w.guardrails, 'none')}; limits ${limitsText(w.limits)}. Create keys in it with gatehouse keys create --workspace ${w.id}.`, w);
+      return 0;
+    }
+    case 'delete': {
+      const wsId = needId('delete');
+      await adminCall<undefined>(adminTarget(values.data), 'DELETE', path(wsId));
+      print(`Deleted workspace ${wsId}.`, { id: wsId, deleted: true });
+      return 0;
+    }
+    default:
+      console.error(`gatehouse workspaces: unknown subcommand "${sub}"; use gatehouse workspaces [list] [--json], put ID --file F or delete ID.`);
+      return 2;
   }
-  const { data } = await adminCall<{ data: WorkspaceView[] }>(adminTarget(values.data), 'GET', '/api/admin/workspaces');
-  const shown = values.workspace ? data.filter((w) => w.id === values.workspace) : data;
-  if (values.workspace && shown.length === 0) throw new Error(`no workspace "${values.workspace}"; known: ${data.map((w) => w.id).join(', ')}.`);
-  console.log(values.json ? JSON.stringify({ data: shown }) : table(WORKSPACE_COLUMNS, shown));
-  return 0;
 }
 
 export async function runBudgets(argv: string[]): Promise<number> {
@@ -83,7 +115,7 @@ export async function runBudgets(argv: string[]): Promise<number> {
   if (positionals.length) throw new Error(`budgets takes flags only; got "${positionals[0]}" (gatehouse --help).`);
   const { data } = await adminCall<{ data: BudgetView[] }>(adminTarget(values.data), 'GET', `/api/admin/budgets${queryString([['workspace', values.workspace]])}`);
   if (values.json) console.log(JSON.stringify({ data }));
-  else if (data.length === 0) console.log(`No budgets${values.workspace ? ` in workspace "${values.workspace}"` : ''}. Give one to a key (gatehouse keys update ID --budget-usd 25) or to a workspace ("budget" in the config file).`);
+  else if (data.length === 0) console.log(`No budgets${values.workspace ? ` in workspace "${values.workspace}"` : ''}. Give one to a key (gatehouse keys update ID --budget-usd 25) or to a workspace ("budget" in the config file or gatehouse workspaces put).`);
   else console.log(table(BUDGET_COLUMNS, data));
   return 0;
 }

@@ -124,6 +124,9 @@ const TimeZone = z.string().refine(
   { message: 'an IANA time zone such as "UTC" or "Europe/Berlin"' },
 );
 
+/** A guardrail's id, as the config file's "guardrails" map and the admin API take it. */
+export const GuardrailId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'letters, digits, ".", "-" and "_"' });
+
 export const BudgetPeriod = z.enum(['day', 'week', 'month', 'lifetime']);
 export type BudgetPeriod = z.infer<typeof BudgetPeriod>;
 
@@ -154,7 +157,7 @@ export const LimitsSchema = z
   .strict();
 export type LimitsConfig = z.infer<typeof LimitsSchema>;
 
-const WorkspaceSchema = z
+export const WorkspaceSchema = z
   .object({
     name: z.string().min(1).optional(),
     description: z.string().optional(),
@@ -279,7 +282,7 @@ export const ConfigSchema = z
       .strict()
       .default({ bodies: 'none', retention_days: 30 }),
     /** Named guardrails; workspaces and routing configs attach them by id. */
-    guardrails: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, { message: 'letters, digits, ".", "-" and "_"' }), GuardrailSchema).default({}),
+    guardrails: z.record(GuardrailId, GuardrailSchema).default({}),
     /** USD per million tokens, overriding the built-in table. */
     pricing: z.record(z.string().min(1), ModelPriceSchema).default({}),
     /** Exports one OpenTelemetry span per request over OTLP/HTTP (JSON) when `otlp` is set. */

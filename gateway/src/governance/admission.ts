@@ -9,6 +9,7 @@ import type { GuardrailSet } from './guardrail-set.js';
 import type { GuardrailVerdict } from './guardrails/engine.js';
 import type { PriceBook } from './pricing.js';
 import { scopesFor } from './policy.js';
+import type { PolicyRegistry } from './policy-registry.js';
 import type { Lease, RateLimiter } from './rate-limit.js';
 
 /**
@@ -22,6 +23,8 @@ export interface AdmissionDeps {
   limits: RateLimiter;
   budgets: BudgetLedger;
   guardrails: GuardrailSet;
+  /** Workspaces, live: the file's and the admin API's. */
+  policies: PolicyRegistry;
   prices: PriceBook;
 }
 
@@ -54,7 +57,8 @@ export const estimateInputTokens = (body: RequestBody) => Math.ceil(body.raw.len
 export async function admit(deps: AdmissionDeps, input: AdmissionInput): Promise<Admission> {
   const { op, key, metadata } = input;
   const model = input.body.string('model');
-  const scopes = scopesFor(deps.config, key, metadata);
+  const ws = key ? deps.policies.workspace(key.workspace) : undefined;
+  const scopes = scopesFor({ budgets: deps.config.budgets, workspace: ws }, key, metadata);
   // count_tokens costs nothing upstream: it counts toward request limits only.
   const metered = op === 'messages';
   const meters = metered ? scopes.meters : [];
@@ -73,7 +77,6 @@ export async function admit(deps: AdmissionDeps, input: AdmissionInput): Promise
     const headers = { ...lease.headers };
     let body = input.body;
     let verdicts: GuardrailVerdict[] = [];
-    const ws = key ? deps.config.workspaces[key.workspace] : undefined;
     const rails = op === 'messages' ? deps.guardrails.forRequest(ws?.guardrails ?? [], input.route.input_guardrails) : undefined;
     if (rails) {
       const outcome = rails.run({ body: body.raw, model, metadata });

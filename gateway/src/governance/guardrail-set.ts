@@ -1,21 +1,24 @@
-import type { GatehouseConfig } from '../config/schema.js';
 import { compileGuardrails, type CompiledGuardrails } from './guardrails/engine.js';
+import type { PolicyRegistry } from './policy-registry.js';
 
 /**
  * The guardrails a request runs: its workspace's, then its routing config's, in that order.
- * Each distinct list is compiled once (patterns built, detectors chosen) and reused.
+ * Each distinct list is compiled once (patterns built, detectors chosen) and reused until a
+ * guardrail is changed through the admin API.
  */
 export class GuardrailSet {
   readonly #compiled = new Map<string, CompiledGuardrails>();
 
-  constructor(private readonly defs: Readonly<GatehouseConfig['guardrails']>) {}
+  constructor(private readonly policies: PolicyRegistry) {
+    policies.onGuardrailsChanged(() => this.#compiled.clear());
+  }
 
   has(id: string): boolean {
-    return id in this.defs;
+    return this.policies.hasGuardrail(id);
   }
 
   ids(): string[] {
-    return Object.keys(this.defs);
+    return this.policies.listGuardrails().map((g) => g.id);
   }
 
   /** Undefined when no guardrail applies. Unknown ids were rejected when the config was checked. */
@@ -25,7 +28,10 @@ export class GuardrailSet {
     const cacheKey = ids.join('\0');
     let c = this.#compiled.get(cacheKey);
     if (!c) {
-      c = compileGuardrails(ids.filter((id) => id in this.defs).map((id) => ({ id, def: this.defs[id]! })));
+      c = compileGuardrails(ids.flatMap((id) => {
+        const def = this.policies.guardrail(id);
+        return def ? [{ id, def }] : [];
+      }));
       this.#compiled.set(cacheKey, c);
     }
     return c;

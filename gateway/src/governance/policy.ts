@@ -9,7 +9,7 @@ import type { LimitSpec } from './rate-limit.js';
 /**
  * Which budgets and limits a request falls under: its key's, its workspace's, and, when the
  * workspace sets them, its developer's (the `user` metadata field, which an admin can pin on the
- * key so a developer cannot change it). Pure: the config and the key decide.
+ * key so a developer cannot change it). Pure: the budget defaults, the workspace and the key decide.
  */
 
 export interface Scopes {
@@ -28,12 +28,18 @@ export function meters(scope: string, label: string, b: BudgetConfig | undefined
 
 export const limit = (scope: string, label: string, l: LimitsConfig | undefined): LimitSpec[] => (l && (l.rpm || l.tpm || l.max_concurrent) ? [{ scope, label, ...l }] : []);
 
-export function scopesFor(cfg: Readonly<GatehouseConfig>, key: KeyRecord | undefined, metadata: Readonly<Record<string, string>>): Scopes {
+/** What scopesFor decides from: the gateway's budget defaults and the key's workspace (undefined: none). */
+export interface ScopePolicy {
+  budgets: Readonly<GatehouseConfig['budgets']>;
+  workspace: Readonly<WorkspaceConfig> | undefined;
+}
+
+export function scopesFor(policy: ScopePolicy, key: KeyRecord | undefined, metadata: Readonly<Record<string, string>>): Scopes {
   if (!key) return { meters: [], limits: [] };
   const slug = key.workspace;
-  const ws: WorkspaceConfig | undefined = cfg.workspaces[slug];
-  const tz = ws?.timezone ?? cfg.budgets.timezone;
-  const thresholds = cfg.budgets.alert_thresholds;
+  const ws = policy.workspace;
+  const tz = ws?.timezone ?? policy.budgets.timezone;
+  const thresholds = policy.budgets.alert_thresholds;
   const keyLabel = `key "${key.name}"`;
   const keyBudget: BudgetConfig | undefined =
     key.budget_usd !== null || key.budget_tokens !== null

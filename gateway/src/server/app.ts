@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminAdminKeyRoutes } from '../api/admin-admins.js';
+import { adminPolicyRoutes } from '../api/admin-policy.js';
 import { adminProviderRoutes } from '../api/admin-providers.js';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
@@ -40,6 +41,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   const bodyLimit = Math.round(rt.config.server.body_limit_mb * 1024 * 1024);
   await rt.providerRegistry.load(rt.store);
   await rt.configs.load(rt.store);
+  await rt.policies.load(rt.store);
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info' },
     genReqId: () => newRequestId(),
@@ -116,6 +118,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
       await admin.register(adminLogRoutes(rt));
       await admin.register(adminAdminKeyRoutes(rt));
       await admin.register(adminProviderRoutes(rt));
+      await admin.register(adminPolicyRoutes(rt));
       await admin.register(adminEventRoutes(rt));
       await admin.register(adminAnalyticsRoutes(rt));
     },

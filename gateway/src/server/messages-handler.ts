@@ -36,7 +36,7 @@ export function messagesHandler(rt: Runtime, op: Operation) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!(req.body instanceof RequestBody)) throw errors.bodyNotObject();
     const key = req.gatehouseKey;
-    const ws = key ? rt.config.workspaces[key.workspace] : undefined;
+    const ws = key ? rt.policies.workspace(key.workspace) : undefined;
     const record = req.record;
     if (record) {
       record.stream = req.body.boolean('stream') === true;

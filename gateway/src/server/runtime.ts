@@ -14,6 +14,7 @@ import { startRetention } from '../observe/retention.js';
 import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
 import { BudgetLedger } from '../governance/budgets.js';
 import { GuardrailSet } from '../governance/guardrail-set.js';
+import { PolicyRegistry } from '../governance/policy-registry.js';
 import { PriceBook } from '../governance/pricing.js';
 import { RateLimiter } from '../governance/rate-limit.js';
 import { anthropicProvider } from '../providers/anthropic.js';
@@ -45,8 +46,8 @@ export interface Runtime {
   readonly adminKeyHash: string;
   /** Where the admin key came from, for the start-up message (never the key itself). */
   readonly adminKeySource: string;
-  /** Workspace slugs: `default` and the config file's. */
-  readonly workspaces: ReadonlySet<string>;
+  /** Workspaces and guardrails, live: the config file's and the admin API's; `buildApp` loads the stored ones. */
+  readonly policies: PolicyRegistry;
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
   /** Request, token and concurrency limits per key, workspace and developer. */
@@ -173,7 +174,8 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   const providerRegistry = new ProviderRegistry(buildProviders(loaded, env), dataKey);
   const providers = providerRegistry.providers;
   const agent = createAgent(loaded.config.server.timeouts);
-  const guardrails = new GuardrailSet(loaded.config.guardrails);
+  const policies = new PolicyRegistry(loaded.config);
+  const guardrails = new GuardrailSet(policies);
   const alerts = new Alerts(store, webhookConfig(loaded, env), agent, opts.log ?? consoleLog);
   const events = new EventEmitter();
   // Any number of live listeners may subscribe.
@@ -197,7 +199,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     agent,
     adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
-    workspaces: new Set(['default', ...Object.keys(loaded.config.workspaces)]),
+    policies,
     cache: new ResponseCache(),
     otlp,
     circuits: new Circuits(

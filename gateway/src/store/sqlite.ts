@@ -6,7 +6,7 @@ import type { LogQuery } from './log-query.js';
 import { SqliteAnalytics } from './sqlite-analytics.js';
 import { BODY_MIGRATION, SqliteBodies, type BodyEntry, type StoredBodies } from './sqlite-bodies.js';
 import { LOG_MIGRATION, SqliteLogs } from './sqlite-logs.js';
-import type { AdminKeyRecord, AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig, StoredProvider } from './types.js';
+import type { AdminKeyRecord, AnalyticsQuery, AnalyticsRow, KeyPolicyPatch, KeyRecord, LogFilter, ModelUsage, NewKey, SecretMatch, SpendRow, Store, StoredConfig, StoredPolicy, StoredProvider, PolicyKind } from './types.js';
 
 /** Ordered migrations; `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = [
@@ -48,7 +48,12 @@ const MIGRATIONS = [
   BODY_MIGRATION,
   `CREATE TABLE admin_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);`,
   `CREATE TABLE providers (id TEXT PRIMARY KEY, kind TEXT NOT NULL, settings TEXT NOT NULL, secret BLOB NOT NULL, updated_at TEXT NOT NULL);`,
+  `CREATE TABLE workspaces (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+   CREATE TABLE guardrails (id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);`,
 ];
+
+/** The table of each kind of admin-API policy. */
+const POLICY_TABLES = { workspace: 'workspaces', guardrail: 'guardrails' } as const satisfies Record<PolicyKind, string>;
 
 interface KeyRow {
   id: string;
@@ -125,6 +130,10 @@ export class SqliteStore implements Store {
         `INSERT INTO providers (id, kind, settings, secret, updated_at) VALUES (@id, @kind, @settings, @secret, @updated_at) ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, settings = excluded.settings, secret = excluded.secret, updated_at = excluded.updated_at`,
       ),
       deleteProvider: this.db.prepare(`DELETE FROM providers WHERE id = ?`),
+      policies: {
+        workspace: this.policyStatements(POLICY_TABLES.workspace),
+        guardrail: this.policyStatements(POLICY_TABLES.guardrail),
+      },
       getSpend: this.db.prepare(`SELECT amount FROM spend WHERE scope = ? AND unit = ? AND period = ?`),
       addSpend: this.db.prepare(
         `INSERT INTO spend (scope, unit, period, amount, updated_at) VALUES (@scope, @unit, @period, @amount, @at)
@@ -247,6 +256,26 @@ export class SqliteStore implements Store {
 
   async deleteProvider(id: string): Promise<boolean> {
     return this.stmts.deleteProvider.run(id).changes > 0;
+  }
+
+  async listPolicies(kind: PolicyKind): Promise<StoredPolicy[]> {
+    return this.stmts.policies[kind].list.all() as StoredPolicy[];
+  }
+
+  async putPolicy(kind: PolicyKind, p: StoredPolicy): Promise<void> {
+    this.stmts.policies[kind].put.run(p);
+  }
+
+  async deletePolicy(kind: PolicyKind, id: string): Promise<boolean> {
+    return this.stmts.policies[kind].delete.run(id).changes > 0;
+  }
+
+  private policyStatements(table: (typeof POLICY_TABLES)[PolicyKind]) {
+    return {
+      list: this.db.prepare(`SELECT id, body, updated_at FROM ${table} ORDER BY id`),
+      put: this.db.prepare(`INSERT INTO ${table} (id, body, updated_at) VALUES (@id, @body, @updated_at) ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`),
+      delete: this.db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+    };
   }
 
   async insertLogs(rows: readonly LogRow[]): Promise<void> {

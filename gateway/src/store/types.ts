@@ -106,6 +106,16 @@ export interface StoredProvider {
   updated_at: string;
 }
 
+/** A workspace or guardrail created through the admin API: its definition as JSON. */
+export interface StoredPolicy {
+  id: string;
+  body: string;
+  updated_at: string;
+}
+
+/** Which admin-API policy table a StoredPolicy belongs to. */
+export type PolicyKind = 'workspace' | 'guardrail';
+
 /** The filters of a log query without its paging. */
 export type LogFilter = Omit<LogQuery, 'limit' | 'cursor'>;
 
@@ -198,6 +208,9 @@ export interface Store extends SpendStore, LogStore, BodyStore, AdminKeyStore {
   listProviders(): Promise<StoredProvider[]>;
   putProvider(p: StoredProvider): Promise<void>;
   deleteProvider(id: string): Promise<boolean>;
+  listPolicies(kind: PolicyKind): Promise<StoredPolicy[]>;
+  putPolicy(kind: PolicyKind, p: StoredPolicy): Promise<void>;
+  deletePolicy(kind: PolicyKind, id: string): Promise<boolean>;
   createKey(key: NewKey, secretHash: string, prefix: string): Promise<KeyRecord>;
   findKeyBySecretHash(hash: string): Promise<SecretMatch | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;
