@@ -34,6 +34,16 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
+/** Counts the POSTs to /v1/messages that reach the gateway itself (refused ones included). */
+function countMessagePosts(): { count: number; stop(): void } {
+  const counter = { count: 0, stop: () => gw.app.server.off('request', onRequest) };
+  const onRequest = (req: { method?: string; url?: string }) => {
+    if (req.method === 'POST' && req.url?.startsWith('/v1/messages')) counter.count++;
+  };
+  gw.app.server.on('request', onRequest);
+  return counter;
+}
+
 function messagePosts(): RecordedRequest[] {
   return emu.requests.filter((q) => q.method === 'POST' && q.path === '/v1/messages');
 }
@@ -244,43 +254,35 @@ describe('Claude Code CLI through Gatehouse', () => {
     emu.reset();
 
     // ...then Claude Code, allowed 5 retries, is refused once and shows why.
-    let posts = 0;
-    const count = (req: { method?: string; url?: string }) => {
-      if (req.method === 'POST' && req.url?.startsWith('/v1/messages')) posts++;
-    };
-    gw.app.server.on('request', count);
+    const posts = countMessagePosts();
     try {
       const run = await runClaude(['-p', 'say hi', '--output-format', 'json'], { token: created.key, env: { CLAUDE_CODE_MAX_RETRIES: '5' } });
       expectExit(run, false);
       const out = resultOf(run);
       expect(out).toMatchObject({ type: 'result', is_error: true, api_error_status: 429 });
       expect(String(out.result)).toMatch(/Budget exhausted: key "cc-budget" has used \$0\.000\d+ of its \$0\.0001 daily budget\. It resets at \S+ \(UTC, in /);
-      expect(posts).toBe(1);
+      expect(posts.count).toBe(1);
       expect(emu.requests).toHaveLength(0);
     } finally {
-      gw.app.server.off('request', count);
+      posts.stop();
     }
   }, TEST_TIMEOUT_MS);
 
   it('shows a budget that runs out mid-stream, and stops after at most one more request', async () => {
     // Room for the request to start, not for its input: the stream is ended after message_start.
     const created = await gw.createKey({ name: 'cc-midstream', budget_usd: 0.0001, budget_period: 'day' });
-    let posts = 0;
-    const count = (req: { method?: string; url?: string }) => {
-      if (req.method === 'POST' && req.url?.startsWith('/v1/messages')) posts++;
-    };
-    gw.app.server.on('request', count);
+    const posts = countMessagePosts();
     try {
       const run = await runClaude(['-p', 'say hi', '--output-format', 'json'], { token: created.key, env: { CLAUDE_CODE_MAX_RETRIES: '5' } });
       expectExit(run, false);
       const out = resultOf(run);
       expect(out).toMatchObject({ type: 'result', is_error: true });
       expect(String(out.result)).toMatch(/Budget exhausted: key "cc-midstream" has used/);
-      expect(posts).toBeGreaterThanOrEqual(1);
-      expect(posts).toBeLessThanOrEqual(2);
+      expect(posts.count).toBeGreaterThanOrEqual(1);
+      expect(posts.count).toBeLessThanOrEqual(2);
       expect(messagePosts().length).toBe(1);
     } finally {
-      gw.app.server.off('request', count);
+      posts.stop();
     }
   }, TEST_TIMEOUT_MS);
 

@@ -31,6 +31,16 @@ function showSecret(k: KeyWithSecret, verb: string): string {
 /** `a,b , c` → ['a','b','c']; undefined stays undefined. */
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
 
+/** `--metadata '{"team":"eng"}'`: checked here so a typo is reported before any call. */
+function metadataFlag(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 function usd(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/^\$/, ''));
@@ -86,14 +96,7 @@ export async function runKeys(argv: string[]): Promise<number> {
   switch (sub) {
     case 'create': {
       if (!values.name) throw new Error('keys create needs --name NAME.');
-      let metadata: unknown;
-      if (values.metadata !== undefined) {
-        try {
-          metadata = JSON.parse(values.metadata);
-        } catch (e) {
-          throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
-        }
-      }
+      const metadata = metadataFlag(values.metadata);
       const budgetPeriod = period(values['budget-period']);
       if (budgetPeriod && values['budget-usd'] === undefined && values['budget-tokens'] === undefined) throw new Error('--budget-period needs --budget-usd or --budget-tokens.');
       const k = await adminCall<KeyWithSecret>(target(), 'POST', '/api/admin/keys', {
@@ -121,14 +124,7 @@ export async function runKeys(argv: string[]): Promise<number> {
       if (!id) throw new Error('keys update needs a KEY_ID (see gatehouse keys list).');
       // "none" removes a limit or budget; flags not given stay as they are.
       const orNone = <T>(v: string | undefined, parse: (v: string) => T | undefined): T | null | undefined => (v === 'none' ? null : v === undefined ? undefined : parse(v));
-      let metadata: unknown;
-      if (values.metadata !== undefined) {
-        try {
-          metadata = JSON.parse(values.metadata);
-        } catch (e) {
-          throw new Error(`--metadata is not valid JSON: ${(e as Error).message}`);
-        }
-      }
+      const metadata = metadataFlag(values.metadata);
       const patch = {
         name: values.name,
         metadata,
