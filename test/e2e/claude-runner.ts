@@ -46,6 +46,11 @@ function runClaude(scratch: string, runNo: number, args: string[], opts: RunOpti
     CLAUDE_CODE_MAX_RETRIES: String(opts.maxRetries ?? 0),
     ...opts.env,
   };
+  return spawnClaude(args, cwd, env);
+}
+
+/** Runs the pinned `claude` with exactly this environment, stdin closed, under a hard time limit. */
+function spawnClaude(args: string[], cwd: string, env: Record<string, string>): Promise<ClaudeRun> {
   const started = Date.now();
   return new Promise((done, fail) => {
     const child = spawn(CLAUDE, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -122,21 +127,5 @@ export function runClaudeWithSettings(scratch: string, args: string[], opts: Set
     CLAUDE_CODE_MAX_RETRIES: String(opts.maxRetries ?? 0),
     ...opts.env,
   };
-  const started = Date.now();
-  return new Promise((done, fail) => {
-    const child = spawn(CLAUDE, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      fail(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, cwd, ms: Date.now() - started });
-    });
-  });
+  return spawnClaude(args, cwd, env);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { BudgetView } from '../api/schemas.js';
 import type { LimitsConfig } from '../config/schema.js';
 import type { LogRow } from '../observe/log-row.js';
@@ -143,6 +144,15 @@ async function guardrailsOf(run: Run, me: Me, ws: WorkspaceView): Promise<string
   return [...new Set(rails)];
 }
 
+/**
+ * Something shaped like an AWS access key id (AKIA + 16 upper-case letters and digits), made fresh
+ * each run so no key-shaped string lives in the source; it authenticates nowhere.
+ */
+function canaryAccessKey(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return 'AKIA' + Array.from(randomBytes(16), (b) => alphabet[b % alphabet.length]).join('');
+}
+
 export async function guardrailTriggers(run: Run, me: Me): Promise<Check> {
   const name = 'a guardrail triggers on a canary';
   const ws = await workspaceOf(run, me.workspace.id);
@@ -151,7 +161,7 @@ export async function guardrailTriggers(run: Run, me: Me): Promise<Check> {
   if (rails.length === 0) {
     return result(name, 'skip', `SKIP: no guardrail on workspace ${ws.id}`, `Add one in the gateway's config, e.g. "guardrails": {"no-secrets": {"type": "secrets", "action": "deny"}} and "guardrails": ["no-secrets"] under workspaces.${ws.id}.`);
   }
-  const a = await send(run, 'Checklist canary, not a real secret: AKIAIOSFODNN7EXAMPLE (contact checklist@example.com).');
+  const a = await send(run, `Checklist canary, not a real secret: ${canaryAccessKey()} (contact checklist@example.com).`);
   const seen = a.headers.get('x-gatehouse-guardrails');
   if (a.status === 400 && failure(a).code === 'guardrail_denied') return result(name, 'pass', `a fake AWS key was denied (400): ${failure(a).gatewayMessage}`);
   if (a.status < 400 && seen) return result(name, 'pass', `a fake AWS key went through with x-gatehouse-guardrails: ${seen}`);
