@@ -68,5 +68,15 @@ export function meLogRoutes(rt: Runtime) {
       const { rows, next_cursor } = await rt.store.queryLogs({ ...q, key_id: key.id, workspace: undefined });
       return { data: rows, next_cursor };
     });
+    // The admin route's answer for the key's own rows. Another key's row gets the same 404 as a
+    // row without bodies, so a key cannot learn which request ids exist.
+    app.get<{ Params: { id: string } }>('/me/logs/:id/bodies', async (req) => {
+      const key = req.gatehouseKey;
+      if (!key) throw errors.missingKey();
+      const row = await rt.store.getLog(req.params.id);
+      const bodies = row?.key_id === key.id ? await rt.store.getBodies(req.params.id) : undefined;
+      if (!bodies) throw errors.adminNotFound(`Bodies of log ${req.params.id} (none are kept under the "none" policy)`);
+      return bodies;
+    });
   };
 }

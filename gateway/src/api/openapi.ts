@@ -94,6 +94,7 @@ export function openApiDocument(): Record<string, unknown> {
         '/api/me': "The calling key: policy, workspace, limits, budgets with spend",
         '/api/me/usage': 'The calling key\'s usage: totals and by model for a range, and for a session',
         '/api/me/logs': "The calling key's request logs (the same filters as /api/admin/logs)",
+        '/api/me/logs/{id}/bodies': "What the log kept of the bodies of one of the calling key's requests",
         '/api/me/events': 'Live events for the calling key (text/event-stream): request.start, request.finish, spend, budget.alert',
         '/api/me/diagnostics/stream': 'A short event stream that costs nothing: shows whether something between client and gateway buffers or strips streaming',
       }),
@@ -102,7 +103,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: { summary: 'Issue a new secret; the old one works for the grace period', security: admin, parameters: keyId, requestBody: { content: json(RotateKeyBody) }, responses: { 200: { description: 'The key, with the new `key`' }, default: errorRef } },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
-      '/readyz': { get: { summary: 'Readiness; 503 while shutting down', responses: { 200: { description: 'ready' }, 503: { description: 'shutting down' } } } },
+      '/readyz': { get: { summary: 'Readiness; 503 while shutting down or while the database cannot be reached', responses: { 200: { description: 'ready' }, 503: { description: 'shutting down, or the database is unreachable' } } } },
     },
   };
 }
