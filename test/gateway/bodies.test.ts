@@ -38,6 +38,20 @@ interface Bodies {
 }
 const bodiesOf = (traceId: string) => gw.admin<Bodies>('GET', `/api/admin/logs/${traceId}/bodies`);
 
+/**
+ * Bodies are stored just after the response is released (the row before it), so a reader may
+ * need a moment on a networked database: this is what an admin fetching them a moment later sees.
+ * Resolves with the first 200, or the last answer at the deadline.
+ */
+async function storedBodiesOf(traceId: string, deadlineMs = 5_000) {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const r = await bodiesOf(traceId);
+    if (r.status !== 404 || Date.now() > until) return r;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function streamed(key: string, body: Anthropic.MessageCreateParamsNonStreaming) {
   const s = sdk(key).messages.stream(body);
   const { response } = await s.withResponse();
@@ -49,7 +63,7 @@ describe('body policies', () => {
   it('"full" keeps the request as forwarded (redacted) and the response as relayed', async () => {
     const body = { model: 'claude-sonnet-5-5', max_tokens: 32, system: 'You help ann@example.com.', tools: [{ name: 'Read', description: 'read', input_schema: { type: 'object' as const } }], messages: [{ role: 'user' as const, content: 'hi' }] };
     const id = await streamed(audit, body);
-    const { status, body: kept } = await bodiesOf(id);
+    const { status, body: kept } = await storedBodiesOf(id);
     expect(status).toBe(200);
     expect(kept.request).toEqual({ ...body, system: 'You help [REDACTED:email].', stream: true });
     expect(kept.response).toContain('event: message_start');
@@ -60,12 +74,15 @@ describe('body policies', () => {
 
   it('"metadata" keeps the shape only; "none" (the default) keeps nothing', async () => {
     const id = await streamed(plain, { model: 'claude-sonnet-5-5', max_tokens: 32, messages: [{ role: 'user', content: [{ type: 'text', text: 'secret plans' }] }] });
-    const { body: kept } = await bodiesOf(id);
+    const { body: kept } = await storedBodiesOf(id);
     expect(kept.request).toBeUndefined();
     expect(kept.response).toBeUndefined();
     expect(kept.summary).toMatchObject({ messages: 1, tools: [], content_blocks: { text: 1 } });
     expect(JSON.stringify(kept)).not.toContain('secret plans');
     const none = await streamed(quiet, { model: 'claude-sonnet-5-5', max_tokens: 32, messages: [{ role: 'user', content: 'x' }] });
+    // Bodies are stored in request order: once a later request's are there, "none"'s would be too.
+    const later = await streamed(plain, { model: 'claude-sonnet-5-5', max_tokens: 32, messages: [{ role: 'user', content: 'y' }] });
+    expect((await storedBodiesOf(later)).status).toBe(200);
     expect((await bodiesOf(none)).status).toBe(404);
   });
 });
@@ -83,9 +100,11 @@ describe('a 100-turn session', () => {
       const body = { model: 'claude-haiku-5-5', max_tokens: 16, system, tools, messages: history };
       sent += Buffer.byteLength(JSON.stringify(body));
       emu.enqueue({ kind: 'message', content: [{ type: 'text', text: `Done with turn ${turn}.` }] });
-      const reply = await sdk(audit).messages.create(body);
+      const { data: reply, response } = await sdk(audit).messages.create(body).withResponse();
       history.push({ role: 'assistant', content: reply.content.map((c) => (c.type === 'text' ? { type: 'text' as const, text: c.text } : c)) as Anthropic.ContentBlockParam[] });
       if (turn === 50 || turn === 100) {
+        // This turn's bodies are the last to be stored; measure once they are.
+        expect((await storedBodiesOf(response.headers.get('x-portkey-trace-id')!)).status).toBe(200);
         storedAt.push(await gw.runtime.store.bodyBytes());
         sentAt.push(sent);
       }
@@ -100,7 +119,7 @@ describe('a 100-turn session', () => {
     expect(stored100 / sent100).toBeLessThan(0.05);
     // Every turn can still be read back whole.
     const last = (await gw.admin<{ data: Array<{ id: string }> }>('GET', '/api/admin/logs?limit=1')).body.data[0]!;
-    const kept = (await bodiesOf(last.id)).body.request as { messages: unknown[] };
+    const kept = (await storedBodiesOf(last.id)).body.request as { messages: unknown[] };
     expect(kept.messages).toHaveLength(199);
   }, 60_000);
 

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
 import { parseConfigText } from '../../gateway/src/config/load.js';
 import { buildApp } from '../../gateway/src/server/app.js';
 import { closeRuntime, createRuntime, type Runtime } from '../../gateway/src/server/runtime.js';
+import { PostgresStore } from '../../gateway/src/store/postgres.js';
+import { testDatabase } from './postgres.js';
 
 export interface TestGateway {
   url: string;
@@ -20,17 +22,38 @@ export interface TestGateway {
 
 export const ADMIN_KEY = 'gha_test_admin_key_0123456789';
 
+export type TestStore = 'sqlite' | 'postgres';
+
+/** The store a suite's gateways use: GATEHOUSE_TEST_STORE, set by the `postgres` vitest project. */
+export const testStore = (): TestStore => (process.env.GATEHOUSE_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite');
+
+/**
+ * On PostgreSQL, a gateway gets a fresh database, remembered in its data directory so a restart
+ * on the same `dataDir` finds the same data.
+ */
+async function storeSection(kind: TestStore, dir: string): Promise<{ config: Record<string, unknown>; env: Record<string, string> }> {
+  if (kind === 'sqlite') return { config: {}, env: {} };
+  const marker = join(dir, 'test-database-url');
+  const url = existsSync(marker) ? readFileSync(marker, 'utf8') : await testDatabase();
+  writeFileSync(marker, url);
+  return { config: { store: { kind: 'postgres', url: 'env:GATEHOUSE_TEST_DATABASE_URL', pool_size: 4 } }, env: { GATEHOUSE_TEST_DATABASE_URL: url } };
+}
+
 /**
  * Starts a real gateway on a loopback port from a config object (as it would be written in the
  * file), with a throw-away data directory; or with `dataDir`, on that one, which `close` leaves
- * in place (for restarts on the same data).
+ * in place (for restarts on the same data). `store` picks the database (default: `testStore()`),
+ * unless the config has its own `store` section.
  */
-export async function startGateway(config: Record<string, unknown>, env: Record<string, string> = {}, dataDir?: string): Promise<TestGateway> {
+export async function startGateway(config: Record<string, unknown>, env: Record<string, string> = {}, dataDir?: string, store: TestStore = testStore()): Promise<TestGateway> {
   const ownDir = dataDir === undefined;
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const file = join(dir, 'gatehouse.jsonc');
-  const loaded = { file, dir, config: parseConfigText(JSON.stringify(config), file) };
-  const runtime = createRuntime(loaded, { dataDir: dir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...env } });
+  const db = 'store' in config ? { config: {}, env: {} } : await storeSection(store, dir);
+  const loaded = { file, dir, config: parseConfigText(JSON.stringify({ ...config, ...db.config }), file) };
+  const runtime = createRuntime(loaded, { dataDir: dir, env: { GATEHOUSE_ADMIN_KEY: ADMIN_KEY, ...db.env, ...env } });
+  // A suite meant for PostgreSQL must never pass on SQLite by accident.
+  if (loaded.config.store?.kind === 'postgres' && !(runtime.store instanceof PostgresStore)) throw new Error('the gateway did not open the PostgreSQL store');
   const { app, shutdown } = await buildApp(runtime, { logLevel: 'silent' }).catch(async (e: unknown) => {
     await closeRuntime(runtime);
     throw e;

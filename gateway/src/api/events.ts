@@ -8,6 +8,7 @@ import type { LogRow, RequestStart } from '../observe/log-row.js';
 import type { Runtime } from '../server/runtime.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
+import { liveFanout } from '../scale/live-fanout.js';
 import { budgetView } from './budgets.js';
 
 /**
@@ -26,7 +27,7 @@ export function hubFor(rt: Runtime, log?: { warn(obj: object, msg: string): void
   const known = hubs.get(rt);
   if (known) return known.hub;
   const warn = (err: unknown) => log?.warn({ err }, 'live events: could not send an event');
-  const hub = new LiveHub(liveOptions().bufferSize, warn);
+  const hub = new LiveHub(liveOptions().bufferSize, warn, rt.scale?.liveIds);
   // A listener that throws would surface in the emitter (the log writer would call its rows unstored).
   const guard =
     <T>(f: (v: T) => void) =>
@@ -37,20 +38,35 @@ export function hubFor(rt: Runtime, log?: { warn(obj: object, msg: string): void
         warn(err);
       }
     };
-  const onStart = guard((s: RequestStart) => hub.publish({ type: 'request.start', key_id: s.key_id, workspace: s.workspace, scope: null, data: s }));
+  const spendAfter = (row: LogRow) => {
+    const keyId = row.key_id;
+    if (keyId !== null && hub.wantsSpend(keyId)) hub.defer(() => spendEvent(rt, keyId, row));
+  };
+  // With several instances, each one's events reach the streams of all (scale/live-fanout.ts).
+  const fanout =
+    rt.scale &&
+    liveFanout(rt.scale.bus, (p, id) => {
+      hub.publish(p, id);
+      if (p.type === 'request.finish') spendAfter(p.data as LogRow);
+    });
+  const publish = (p: Publishable) => {
+    const ev = hub.publish(p);
+    fanout?.share(ev, p);
+  };
+  const onStart = guard((s: RequestStart) => publish({ type: 'request.start', key_id: s.key_id, workspace: s.workspace, scope: null, data: s }));
   const onLogs = guard((rows: readonly LogRow[]) => {
     for (const row of rows) {
-      hub.publish({ type: 'request.finish', key_id: row.key_id, workspace: row.workspace, scope: null, data: row });
-      const keyId = row.key_id;
-      if (keyId !== null && hub.wantsSpend(keyId)) hub.defer(() => spendEvent(rt, keyId, row));
+      publish({ type: 'request.finish', key_id: row.key_id, workspace: row.workspace, scope: null, data: row });
+      spendAfter(row);
     }
   });
-  const onAlert = guard((a: BudgetAlert) => hub.defer(() => alertEvent(rt, a)));
+  const onAlert = guard((a: BudgetAlert) => hub.defer(() => alertEvent(rt, a), fanout?.share));
   rt.events.on('request.start', onStart).on('logs', onLogs).on('alert', onAlert);
   hubs.set(rt, {
     hub,
     detach: () => {
       rt.events.off('request.start', onStart).off('logs', onLogs).off('alert', onAlert);
+      fanout?.stop();
       hubs.delete(rt);
     },
   });

@@ -24,7 +24,7 @@ async function gatewayAnswers(run: Run): Promise<Check> {
   const health = await call<{ status?: string }>(run.url, undefined, 'GET', '/healthz', { timeoutMs: 10_000 });
   if (health.status !== 200 || health.body?.status !== 'ok') return result(name, 'fail', `GET ${run.url}/healthz answered ${health.status}, not a Gatehouse health check`, `GATEHOUSE_URL must point at the gateway itself (scheme, host and port; no path).${v1}`);
   const ready = await call<{ status?: string }>(run.url, undefined, 'GET', '/readyz', { timeoutMs: 10_000 });
-  if (ready.status !== 200) return result(name, 'fail', `/readyz answered ${ready.status} (${ready.body?.status ?? ready.text.trim()})`, 'The gateway is shutting down; run the checklist again once it has restarted.');
+  if (ready.status !== 200) return result(name, 'fail', `/readyz answered ${ready.status} (${ready.body?.status ?? ready.text.trim()})`, ready.body?.status === 'store_unavailable' ? 'The gateway cannot reach its database; check PostgreSQL (store.url), then run the checklist again.' : 'The gateway is shutting down; run the checklist again once it has restarted.');
   return result(name, 'pass', `/healthz ok and /readyz ready at ${run.url} (${ms(health.ms + ready.ms)})`);
 }
 

@@ -4,13 +4,13 @@ import type { RouteNode } from '../routing/config-schema.js';
 import type { KeyRecord } from '../store/types.js';
 import { errors } from '../wire/errors.js';
 import { RequestBody } from '../wire/request-body.js';
-import type { BudgetLedger, Reservation } from './budgets.js';
+import type { Ledger, Reservation } from './budgets.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import type { GuardrailVerdict } from './guardrails/engine.js';
 import type { PriceBook } from './pricing.js';
 import { scopesFor } from './policy.js';
 import type { PolicyRegistry } from './policy-registry.js';
-import type { Lease, RateLimiter } from './rate-limit.js';
+import type { Lease, Limiter } from './rate-limit.js';
 
 /**
  * The governance stages a request passes before it is sent, in the design's order: rate limits,
@@ -20,8 +20,8 @@ import type { Lease, RateLimiter } from './rate-limit.js';
 
 export interface AdmissionDeps {
   config: Readonly<GatehouseConfig>;
-  limits: RateLimiter;
-  budgets: BudgetLedger;
+  limits: Limiter;
+  budgets: Ledger;
   guardrails: GuardrailSet;
   /** Workspaces, live: the file's and the admin API's. */
   policies: PolicyRegistry;
@@ -65,7 +65,9 @@ export async function admit(deps: AdmissionDeps, input: AdmissionInput): Promise
   if (model && meters.some((m) => m.unit === 'usd') && !deps.prices.lookup(model)) throw errors.unpricedModel(model);
 
   const inputTokens = estimateInputTokens(input.body);
-  const lease = deps.limits.acquire(scopes.limits, metered ? inputTokens : 0);
+  const acquired = deps.limits.acquire(scopes.limits, metered ? inputTokens : 0);
+  // Only the Redis limiter answers with a promise; the in-memory one costs no extra tick.
+  const lease = acquired instanceof Promise ? await acquired : acquired;
   let reservation: Reservation | undefined;
   try {
     const maxTokens = input.body.number('max_tokens') ?? 4096;

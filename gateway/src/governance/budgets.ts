@@ -54,7 +54,20 @@ export interface Reservation {
   exhausted(): string | undefined;
 }
 
-const NO_BUDGET: Reservation = {
+/**
+ * Where budgets are kept: in this process (BudgetLedger) or in Redis for several instances
+ * (scale/redis-ledger.ts). Admission, the budget API and metrics only see this.
+ */
+export interface Ledger {
+  state(m: Meter, now?: number): Promise<MeterState>;
+  reserve(meters: readonly Meter[], want: Amount, now?: number): Promise<Reservation>;
+  /** Stores spend still waiting for its group (on shutdown). */
+  flush(): Promise<void>;
+  /** Lets go of connections (after `flush`, on shutdown). */
+  close?(): Promise<void>;
+}
+
+export const NO_BUDGET: Reservation = {
   covers: () => true,
   extend: async () => true,
   settle: async () => undefined,
@@ -79,7 +92,7 @@ export function exhaustedMessage(m: Meter, s: MeterState, now: number): { text: 
 
 const PRUNE_AT = 10_000;
 
-export class BudgetLedger {
+export class BudgetLedger implements Ledger {
   readonly #states = new Map<string, MeterState>();
   readonly #loading = new Map<string, Promise<MeterState>>();
 

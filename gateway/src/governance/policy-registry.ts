@@ -49,8 +49,12 @@ class Layer<T> {
     ];
   }
 
+  /** Also a reload (another instance changed the store): entries no longer stored are dropped. */
   async load(store: Store): Promise<void> {
-    for (const row of await store.listPolicies(this.kind)) {
+    const rows = await store.listPolicies(this.kind);
+    const stored = new Set(rows.map((r) => r.id));
+    for (const id of this.#api.keys()) if (!stored.has(id)) this.#api.delete(id);
+    for (const row of rows) {
       // The file wins over a stored entry of the same id; one that no longer parses stays out (like configs).
       if (this.isFile(row.id)) continue;
       const parsed = this.schema.safeParse(JSON.parse(row.body));

@@ -1,4 +1,4 @@
-import { errors } from '../wire/errors.js';
+import { errors, type GatewayError } from '../wire/errors.js';
 
 /**
  * Request rate, token rate and concurrency limits for every scope a request falls in (its key,
@@ -26,7 +26,15 @@ export interface Lease {
   release(): void;
 }
 
-const NO_LIMIT: Lease = { headers: {}, settle: () => undefined, release: () => undefined };
+/**
+ * What admission asks for a lease. The in-memory limiter answers synchronously (its hot path
+ * must not pay for a promise); the Redis one (scale/redis-limiter.ts) answers with a promise.
+ */
+export interface Limiter {
+  acquire(specs: readonly LimitSpec[], estTokens: number): Lease | Promise<Lease>;
+}
+
+export const NO_LIMIT: Lease = { headers: {}, settle: () => undefined, release: () => undefined };
 
 interface Bucket {
   level: number;
@@ -35,7 +43,7 @@ interface Bucket {
 
 const MINUTE = 60_000;
 
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #requests = new Map<string, Bucket>();
   readonly #tokens = new Map<string, Bucket>();
   readonly #inflight = new Map<string, number>();
@@ -59,8 +67,7 @@ export class RateLimiter {
       if (s.rpm) {
         const b = this.#bucket(this.#requests, s.scope, s.rpm, now);
         if (b.level < 1) {
-          const waitS = secondsToRefill(1 - b.level, s.rpm);
-          throw errors.rateLimited(`The ${s.label} is limited to ${s.rpm} requests per minute; retry in ${waitS} s.`, waitS, requestHeaders(s.rpm, b.level, now));
+          throw rpmRefused(s, s.rpm, b.level, now);
         }
       }
       if (s.tpm) {
@@ -68,12 +75,11 @@ export class RateLimiter {
         // A request bigger than the whole minute's allowance may still go when the bucket is full.
         const need = Math.min(estTokens, s.tpm);
         if (b.level < need) {
-          const waitS = secondsToRefill(need - b.level, s.tpm);
-          throw errors.rateLimited(`The ${s.label} is limited to ${s.tpm.toLocaleString('en-US')} tokens per minute; retry in ${waitS} s.`, waitS, tokenHeaders(s.tpm, b.level, now));
+          throw tpmRefused(s, s.tpm, b.level, need, now);
         }
       }
       if (s.max_concurrent && (this.#inflight.get(s.scope) ?? 0) >= s.max_concurrent) {
-        throw errors.rateLimited(`The ${s.label} may have at most ${s.max_concurrent} requests in flight; one must finish first.`, 1, {});
+        throw concurrencyRefused(s, s.max_concurrent);
       }
     }
 
@@ -127,12 +133,27 @@ export class RateLimiter {
   }
 }
 
+// The refusals, shared with the Redis limiter so both say and send exactly the same.
+export function rpmRefused(s: LimitSpec, rpm: number, level: number, now: number): GatewayError {
+  const waitS = secondsToRefill(1 - level, rpm);
+  return errors.rateLimited(`The ${s.label} is limited to ${rpm} requests per minute; retry in ${waitS} s.`, waitS, requestHeaders(rpm, level, now));
+}
+
+export function tpmRefused(s: LimitSpec, tpm: number, level: number, need: number, now: number): GatewayError {
+  const waitS = secondsToRefill(need - level, tpm);
+  return errors.rateLimited(`The ${s.label} is limited to ${tpm.toLocaleString('en-US')} tokens per minute; retry in ${waitS} s.`, waitS, tokenHeaders(tpm, level, now));
+}
+
+export function concurrencyRefused(s: LimitSpec, max: number): GatewayError {
+  return errors.rateLimited(`The ${s.label} may have at most ${max} requests in flight; one must finish first.`, 1, {});
+}
+
 // Whole seconds: Claude Code reads retry-after as an integer.
 const secondsToRefill = (missing: number, perMinute: number) => Math.max(1, Math.ceil((missing * MINUTE) / perMinute / 1000));
 
 const resetAt = (capacity: number, level: number, now: number) => new Date(now + ((capacity - Math.min(capacity, level)) * MINUTE) / capacity).toISOString();
 
-function requestHeaders(limit: number, level: number, now: number): Record<string, string> {
+export function requestHeaders(limit: number, level: number, now: number): Record<string, string> {
   return {
     'anthropic-ratelimit-requests-limit': String(limit),
     'anthropic-ratelimit-requests-remaining': String(Math.max(0, Math.floor(level))),
@@ -140,7 +161,7 @@ function requestHeaders(limit: number, level: number, now: number): Record<strin
   };
 }
 
-function tokenHeaders(limit: number, level: number, now: number): Record<string, string> {
+export function tokenHeaders(limit: number, level: number, now: number): Record<string, string> {
   return {
     'anthropic-ratelimit-tokens-limit': String(limit),
     'anthropic-ratelimit-tokens-remaining': String(Math.max(0, Math.floor(level))),

@@ -59,6 +59,14 @@ export function setLiveOptions(o: Partial<LiveOptions>): LiveOptions {
  */
 let lastId = Date.now();
 
+/**
+ * Makes event ids. The default counts up from the start time; a multi-instance deployment
+ * passes one whose ids are unique across instances (scale/live-ids.ts), so an id one instance
+ * sent means the same event on every other.
+ */
+export type IdSource = () => number;
+const localIds: IdSource = () => lastId + 1;
+
 /** How long after a developer's last stream closes its `spend` events are still made (to replay on reconnect). */
 const SPEND_LINGER_MS = 60_000;
 
@@ -94,6 +102,7 @@ export class LiveHub {
   constructor(
     capacity = options.bufferSize,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly nextId: IdSource = localIds,
   ) {
     this.#capacity = Math.max(1, capacity);
   }
@@ -103,8 +112,9 @@ export class LiveHub {
     return this.#subs.size;
   }
 
-  publish(p: Publishable): LiveEvent {
-    const id = ++lastId;
+  /** `id`: the one another instance gave the event (events fanned out over Redis). */
+  publish(p: Publishable, id = this.nextId()): LiveEvent {
+    if (id > lastId) lastId = id;
     const ev: LiveEvent = { id, type: p.type, key_id: p.key_id, workspace: p.workspace, scope: p.scope, frame: sseFrame(id, p.type, p.data) };
     if (this.#ring.length < this.#capacity) this.#ring.push(ev);
     else {
@@ -127,10 +137,14 @@ export class LiveHub {
    * Publishes what `make` resolves to (nothing when undefined), after every earlier deferred
    * event: derived events (spend, alerts) keep the order they were asked for.
    */
-  defer(make: () => Promise<Publishable | undefined>): void {
+  defer(make: () => Promise<Publishable | undefined>, then?: (ev: LiveEvent, p: Publishable) => void): void {
     this.#later = this.#later
       .then(make)
-      .then((p) => void (p && this.publish(p)))
+      .then((p) => {
+        if (!p) return;
+        const ev = this.publish(p);
+        then?.(ev, p);
+      })
       .catch(this.onError);
   }
 

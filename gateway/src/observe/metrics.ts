@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { budgetView, keyAndWorkspaceMeters } from '../api/budgets.js';
-import type { BudgetAlert } from '../governance/alerts.js';
+import type { BudgetAlert, Logger } from '../governance/alerts.js';
 import { adminAuth } from '../server/auth.js';
 import type { Runtime } from '../server/runtime.js';
+import type { BudgetView } from '../api/schemas.js';
 import type { LogRow, RequestStart } from './log-row.js';
 
 /**
@@ -11,7 +12,9 @@ import type { LogRow, RequestStart } from './log-row.js';
  * row is a finished request, whatever its outcome. Labels stay low-cardinality: config-bounded
  * values (provider, workspace, guardrail), fixed sets (endpoint, outcome, status), and never a
  * metadata value or a secret. Gauges that describe state (budgets, circuits, in flight) are read
- * at scrape time, so they cannot drift from the ledger they mirror.
+ * at scrape time, so they cannot drift from the ledger they mirror. A ledger that cannot be read
+ * (Redis down) leaves the budget gauges out, with `gatehouse_budget_state_up 0`, rather than
+ * failing the scrape: the request metrics matter most during exactly such an outage.
  */
 
 // 1 ms .. 10 min: a cache hit or a refusal at the low end, the longest stream `first_byte_ms` allows at the top.
@@ -24,6 +27,7 @@ const ENDPOINTS = new Set(['messages', 'count_tokens', 'models']);
  */
 const MAX_MODELS = 200;
 const NONE = 'none';
+const quiet: Pick<Logger, 'warn'> = { warn: () => undefined };
 
 /** One gateway's metrics; a registry of its own, so several gateways can share a process (tests). */
 export class GatewayMetrics {
@@ -39,8 +43,15 @@ export class GatewayMetrics {
   readonly #unpriced: Counter<'model'>;
   readonly #verdicts: Counter<'guardrail' | 'action'>;
   readonly #alerts: Counter<'unit' | 'threshold'>;
+  /** The budget read of the scrape under way, shared by the gauges that report it. */
+  #budgetRead: Promise<BudgetView[] | undefined> | undefined;
+  /** Set while budgets cannot be read, so the cause is logged once, not once per scrape. */
+  #budgetsFailing = false;
 
-  constructor(rt: Runtime) {
+  constructor(
+    private readonly rt: Runtime,
+    private readonly log: Pick<Logger, 'warn'> = quiet,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#requests = new Counter({ name: 'gatehouse_requests_total', help: 'Requests to the Anthropic surface, by how they ended.', labelNames: ['endpoint', 'provider', 'model', 'status', 'outcome', 'workspace'], registers });
@@ -73,19 +84,49 @@ export class GatewayMetrics {
         for (const c of rt.circuits.states()) this.set({ provider: c.slug }, c.state === 'open' ? 1 : 0);
       },
     });
+    const budgets = () => this.#budgets();
     new Gauge({
       name: 'gatehouse_budget_remaining',
-      help: 'What a key or workspace budget has left this period (USD or tokens), requests in flight deducted.',
+      help: 'What a key or workspace budget has left this period (USD or tokens), requests in flight deducted. Absent while gatehouse_budget_state_up is 0.',
       labelNames: ['scope', 'unit', 'period'],
       registers,
       async collect() {
-        const now = Date.now();
-        const views = await Promise.all((await keyAndWorkspaceMeters(rt)).map((m) => budgetView(rt, m, now)));
+        const views = await budgets();
         // Reset first: a revoked key's budget leaves the output instead of staying at its last value.
         this.reset();
-        for (const v of views) this.set({ scope: v.scope, unit: v.unit, period: v.period }, v.remaining);
+        for (const v of views ?? []) this.set({ scope: v.scope, unit: v.unit, period: v.period }, v.remaining);
       },
     });
+    new Gauge({
+      name: 'gatehouse_budget_state_up',
+      help: '1 when this scrape could read the budget ledger, 0 when it could not (Redis or the store unreachable) and the budget gauges are left out.',
+      registers,
+      async collect() {
+        this.set((await budgets()) ? 1 : 0);
+      },
+    });
+  }
+
+  /**
+   * prom-client collects every metric of a scrape at once, so the two budget gauges share one
+   * read; it is dropped when done, and the next scrape reads afresh. Undefined when the ledger
+   * or the store cannot be read.
+   */
+  #budgets(): Promise<BudgetView[] | undefined> {
+    return (this.#budgetRead ??= this.#readBudgets().finally(() => (this.#budgetRead = undefined)));
+  }
+
+  async #readBudgets(): Promise<BudgetView[] | undefined> {
+    const now = Date.now();
+    try {
+      const views = await Promise.all((await keyAndWorkspaceMeters(this.rt)).map((m) => budgetView(this.rt, m, now)));
+      this.#budgetsFailing = false;
+      return views;
+    } catch (e) {
+      if (!this.#budgetsFailing) this.log.warn({ err: String(e) }, 'metrics: budgets cannot be read; their gauges are left out until they can');
+      this.#budgetsFailing = true;
+      return undefined;
+    }
   }
 
   started(s: RequestStart): void {
@@ -136,7 +177,7 @@ export class GatewayMetrics {
  */
 export function metricsRoute(rt: Runtime) {
   return async (app: FastifyInstance): Promise<void> => {
-    const metrics = new GatewayMetrics(rt);
+    const metrics = new GatewayMetrics(rt, app.log);
     // A listener that throws would surface inside the emitter (the log writer would report its
     // rows as unstored), so a metrics bug is logged here and goes no further.
     const guard =

@@ -3,8 +3,8 @@ import type { RequestBody } from '../wire/request-body.js';
 import type { RouteNode } from './config-schema.js';
 
 /**
- * The `cache: {mode: "simple", max_age}` of routing configs: an exact-match response cache in
- * memory (PostgreSQL/Redis deployments get a shared one later). Keys cover the workspace (teams
+ * The `cache: {mode: "simple", max_age}` of routing configs: an exact-match response cache, in
+ * memory, or in Redis when the config has a `redis` section (scale/redis-cache.ts). Keys cover the workspace (teams
  * never see each other's answers), the routing config, the operation, the headers that change an
  * answer, and the body normalised at the top level: the order of its fields and the spacing
  * between them do not matter; each field's value counts byte for byte. A full canonical JSON
@@ -54,7 +54,20 @@ export interface CachedAnswer {
 /** Answers larger than this are not cached. */
 export const MAX_CACHED_BYTES = 8 * 1024 * 1024;
 
-export class ResponseCache {
+/**
+ * Where answers are kept: this process (ResponseCache) or every instance (RedisResponseCache).
+ * A lookup may answer at once or with a promise, so the in-memory cache adds no await to the
+ * request path. Neither method fails: a cache that cannot be read answers undefined (a MISS),
+ * and an answer that cannot be stored is simply asked for again next time.
+ */
+export interface AnswerCache {
+  get(key: string, maxAgeMs: number): CachedAnswer | undefined | Promise<CachedAnswer | undefined>;
+  /** `maxAgeMs` lets a store that expires entries itself drop them when they go stale. */
+  set(key: string, answer: CachedAnswer, maxAgeMs: number): void;
+}
+
+/** This process's answers, least recently used evicted first once past the byte budget. */
+export class ResponseCache implements AnswerCache {
   readonly #entries = new Map<string, CachedAnswer>();
   #bytes = 0;
 
@@ -73,6 +86,7 @@ export class ResponseCache {
     return hit;
   }
 
+  // Age is checked on `get`, against the config's max_age as it is then.
   set(key: string, answer: CachedAnswer): void {
     const old = this.#entries.get(key);
     if (old) this.#delete(key, old);

@@ -24,8 +24,12 @@ export class ConfigRegistry {
     private readonly guardrails: { has(id: string): boolean } = { has: () => false },
   ) {}
 
+  /** Also a reload (another instance changed the store): configs no longer stored are dropped. */
   async load(store: Store): Promise<void> {
-    for (const c of await store.listConfigs()) {
+    const rows = await store.listConfigs();
+    const stored = new Set(rows.map((c) => c.id));
+    for (const id of this.#api.keys()) if (!stored.has(id)) this.#api.delete(id);
+    for (const c of rows) {
       // Stored configs were valid when written; one that no longer is (a provider removed from the
       // file) still loads, and requests using it get the provider's error.
       const parsed = RouteNodeSchema.safeParse(JSON.parse(c.body));

@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminAdminKeyRoutes } from '../api/admin-admins.js';
 import { adminPolicyRoutes } from '../api/admin-policy.js';
+import { shareAdminChanges } from '../scale/invalidation.js';
 import { adminProviderRoutes } from '../api/admin-providers.js';
 import { adminKeyRoutes } from '../api/admin-keys.js';
 import { adminRoutingRoutes } from '../api/admin-routing.js';
@@ -94,7 +95,13 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   await app.register(otlpExport(rt));
   const openapi = JSON.stringify(openApiDocument());
   app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json').send(openapi));
-  app.get('/readyz', async (_req, reply) => (closing ? reply.code(503).send({ status: 'shutting_down' }) : { status: 'ready' }));
+  // Not ready while draining or while the database cannot be reached (a load balancer then sends
+  // new clients elsewhere); /healthz stays 200 either way, the process is alive.
+  app.get('/readyz', async (_req, reply) => {
+    if (closing) return reply.code(503).send({ status: 'shutting_down' });
+    const store = await rt.store.reachable?.();
+    return store && !store.ok ? reply.code(503).send({ status: 'store_unavailable', reason: store.reason }) : { status: 'ready' };
+  });
 
   rt.alerts.useLogger(app.log);
   await app.register(anthropicRoutes(rt));
@@ -112,6 +119,7 @@ export async function buildApp(rt: Runtime, opts: { logLevel?: string } = {}): P
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', adminAuth(rt));
+      if (rt.scale) shareAdminChanges(admin, rt, rt.scale.bus);
       await admin.register(adminKeyRoutes(rt));
       await admin.register(adminRoutingRoutes(rt));
       await admin.register(adminBudgetRoutes(rt));

@@ -74,7 +74,9 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
   const ckey = cache && cacheKey({ workspace: key?.workspace ?? '', route, op, body, headers });
   if (cache && ckey) {
     const refresh = req.headers['x-portkey-cache-force-refresh'] !== undefined;
-    const hit = refresh ? undefined : rt.cache.get(ckey, cache.maxAgeMs);
+    const found = refresh ? undefined : rt.cache.get(ckey, cache.maxAgeMs);
+    // Only a shared cache answers with a promise; the in-memory one costs no await.
+    const hit = found instanceof Promise ? await found : found;
     if (hit) {
       if (req.record) req.record.cacheStatus = 'HIT';
       // A hit costs nothing upstream and says so.
@@ -161,7 +163,7 @@ async function respond(rt: Runtime, req: FastifyRequest, reply: FastifyReply, p:
     const contentType = String(pending.headers['content-type'] ?? 'application/json');
     if (keep && ckey && done.kind === 'completed' && keptBytes <= MAX_CACHED_BYTES) {
       const stored = Buffer.concat(kept);
-      if (cacheable(done.status, contentType, stored)) rt.cache.set(ckey, { status: done.status, contentType, body: stored, storedAt: Date.now() });
+      if (cacheable(done.status, contentType, stored)) rt.cache.set(ckey, { status: done.status, contentType, body: stored, storedAt: Date.now() }, cache.maxAgeMs);
     }
   } finally {
     gone.dispose();

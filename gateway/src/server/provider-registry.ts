@@ -56,11 +56,21 @@ export class ProviderRegistry {
     return this.#api.has(id);
   }
 
-  /** Decrypts the stored providers; a key that does not open them stops the start. */
+  /**
+   * Decrypts the stored providers; a key that does not open them stops the start. Also a reload
+   * (another instance changed the store): providers no longer stored are dropped, unchanged ones kept.
+   */
   async load(store: Store): Promise<void> {
-    for (const row of await store.listProviders()) {
+    const rows = await store.listProviders();
+    const stored = new Set(rows.map((r) => r.id));
+    for (const id of this.#api.keys()) {
+      if (stored.has(id)) continue;
+      this.#api.delete(id);
+      this.#all.delete(id);
+    }
+    for (const row of rows) {
       // A provider added to the file since wins over a stored one of the same id.
-      if (this.#file.has(row.id)) continue;
+      if (this.#file.has(row.id) || this.#api.get(row.id)?.updated_at === row.updated_at) continue;
       const plain = open(this.key, row.secret, row.id);
       if (plain === undefined) {
         throw new Error(`The stored credentials of provider "${row.id}" cannot be decrypted with ${this.key.source}: it is not the key they were encrypted with. Start with that key (GATEHOUSE_SECRET_KEY), or delete the provider through the admin API first.`);

@@ -12,23 +12,24 @@ import { LogWriter } from '../observe/log-writer.js';
 import { otlpSettings, type OtlpSettings } from '../observe/otlp.js';
 import { startRetention } from '../observe/retention.js';
 import { Alerts, type Logger, type WebhookConfig } from '../governance/alerts.js';
-import { BudgetLedger } from '../governance/budgets.js';
+import { BudgetLedger, type Ledger } from '../governance/budgets.js';
 import { GuardrailSet } from '../governance/guardrail-set.js';
 import { PolicyRegistry } from '../governance/policy-registry.js';
 import { PriceBook } from '../governance/pricing.js';
-import { RateLimiter } from '../governance/rate-limit.js';
+import { RateLimiter, type Limiter } from '../governance/rate-limit.js';
 import { anthropicProvider } from '../providers/anthropic.js';
 import { bedrockProvider, type BedrockAuth } from '../providers/bedrock.js';
 import { vertexProvider, type VertexAuth } from '../providers/vertex.js';
 import type { ProviderConfig } from '../config/schema.js';
 import type { Provider } from '../providers/types.js';
 import { createAgent } from '../proxy/upstream.js';
-import { ResponseCache } from '../routing/cache.js';
+import { ResponseCache, type AnswerCache } from '../routing/cache.js';
 import { Circuits } from '../routing/circuit.js';
 import { ConfigRegistry } from '../routing/registry.js';
 import { resolveDataKey } from '../store/secret-box.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { openScaleOut, type ScaleOut } from '../scale/open.js';
 import { ProviderRegistry } from './provider-registry.js';
 
 /** Everything a running gateway holds: built once at start, shared by every request. */
@@ -51,9 +52,11 @@ export interface Runtime {
   /** Per-provider circuit breakers, shared by every request. */
   readonly circuits: Circuits;
   /** Request, token and concurrency limits per key, workspace and developer. */
-  readonly limits: RateLimiter;
+  readonly limits: Limiter;
   /** Spend against budgets: reservations in flight and what each period has used. */
-  readonly budgets: BudgetLedger;
+  readonly budgets: Ledger;
+  /** Shared limits, budgets and messages between instances, with `redis` in the config. */
+  readonly scale: ScaleOut | undefined;
   /** Budget threshold alerts: events and the webhook. */
   readonly alerts: Alerts;
   readonly guardrails: GuardrailSet;
@@ -69,8 +72,8 @@ export interface Runtime {
   readonly prices: PriceBook;
   /** Named routing configs: the file's and the admin API's. */
   readonly configs: ConfigRegistry;
-  /** Answers of configs with `cache`, in memory. */
-  readonly cache: ResponseCache;
+  /** Answers of configs with `cache`: in memory, or in Redis shared by every instance. */
+  readonly cache: AnswerCache;
   /** Where request spans go (`observability.otlp`, secrets resolved); the app runs the export. */
   readonly otlp: OtlpSettings | undefined;
 }
@@ -152,6 +155,11 @@ const consoleLog: Logger = {
   info: (obj, msg) => console.warn(JSON.stringify({ level: 'info', msg, ...obj })),
 };
 
+const writerLog = {
+  error: (obj: object, msg: string) => console.error(JSON.stringify({ level: 'error', msg, ...obj })),
+  warn: (obj: object, msg: string) => console.error(JSON.stringify({ level: 'warn', msg, ...obj })),
+};
+
 function webhookConfig(loaded: LoadedConfig, env: NodeJS.ProcessEnv): WebhookConfig | undefined {
   const hook = loaded.config.budgets.webhook;
   if (!hook) return undefined;
@@ -169,7 +177,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   // Before anything is opened: an unresolvable header stops the start.
   const otlp = otlpSettings(loaded, env);
   const dataKey = resolveDataKey(opts.dataDir, env);
-  const store = new SqliteStore(opts.dataDir);
+  const store = openStore(loaded, opts.dataDir, env);
   const admin = resolveAdminKey(loaded, opts.dataDir, env);
   const providerRegistry = new ProviderRegistry(buildProviders(loaded, env), dataKey);
   const providers = providerRegistry.providers;
@@ -181,17 +189,20 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
   // Any number of live listeners may subscribe.
   events.setMaxListeners(0);
   alerts.events.on('alert', (a) => events.emit('alert', a));
+  // With `redis` in the config, limits and budgets are shared by every instance; else in memory.
+  const scale = openScaleOut(loaded, env, store, alerts.crossed, opts.log ?? consoleLog);
   return {
     config: loaded.config,
     providers,
     providerRegistry,
-    limits: new RateLimiter(),
-    budgets: new BudgetLedger(store, alerts.crossed),
+    limits: scale?.limits ?? new RateLimiter(),
+    budgets: scale?.budgets ?? new BudgetLedger(store, alerts.crossed),
+    scale,
     alerts,
     guardrails,
     events,
     stopRetention: startRetention(store, loaded.config.logs.retention_days, consoleLog),
-    logs: new LogWriter(store, (rows) => events.emit('logs', rows), { error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })) }),
+    logs: new LogWriter(store, (rows) => events.emit('logs', rows), writerLog, { journalDir: opts.dataDir }),
     prices: new PriceBook(loaded.config.pricing),
     configs: new ConfigRegistry(loaded.config.configs, providers, guardrails),
     store,
@@ -200,7 +211,7 @@ export function createRuntime(loaded: LoadedConfig, opts: RuntimeOptions): Runti
     adminKeyHash: hashSecret(admin.key),
     adminKeySource: admin.source,
     policies,
-    cache: new ResponseCache(),
+    cache: scale?.cache ?? new ResponseCache(),
     otlp,
     circuits: new Circuits(
       { threshold: loaded.config.routing.circuit_breaker.failure_threshold, cooldownMs: loaded.config.routing.circuit_breaker.cooldown_ms },
@@ -215,6 +226,7 @@ export async function closeRuntime(rt: Runtime): Promise<void> {
   rt.stopRetention();
   await rt.logs.close();
   await rt.budgets.flush();
+  await rt.budgets.close?.();
   await rt.agent.close();
   await rt.store.close();
 }

@@ -219,5 +219,7 @@ export interface Store extends SpendStore, LogStore, BodyStore, AdminKeyStore {
   /** Adds a new secret; every older secret of the key stays valid until `oldValidUntil`. */
   updateKey(id: string, patch: KeyPolicyPatch): Promise<KeyRecord | undefined>;
   rotateKey(id: string, newHash: string, newPrefix: string, at: string, oldValidUntil: string): Promise<KeyRecord | undefined>;
+  /** For /readyz: whether a database server answers. Absent for the embedded store (always there). */
+  reachable?(): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
 }

@@ -245,6 +245,26 @@ export const errors = {
       retryable: true,
       cause,
     }),
+  // --- shared state of a multi-instance deployment (503: retryable once Redis is back)
+  redisUnavailable: (where: string, what: 'budgets' | 'rate limits', cause?: unknown) =>
+    new GatewayError({
+      code: 'redis_unavailable',
+      status: 503,
+      type: 'overloaded_error',
+      message: `The gateway cannot reach its Redis at ${where} to check ${what}; requests are refused until it is back. If this persists, ask your Gatehouse admin to check Redis.`,
+      retryable: true,
+      cause,
+    }),
+  // --- the gateway's own database (503: retryable once it is back); names host:port, never the URL
+  storeUnavailable: (where: string, doing: string, cause?: unknown) =>
+    new GatewayError({
+      code: 'store_unavailable',
+      status: 503,
+      type: 'overloaded_error',
+      message: `The gateway cannot reach its database (PostgreSQL at ${where}) to ${doing}; try again shortly. If this persists, ask your Gatehouse admin to check PostgreSQL.`,
+      retryable: true,
+      cause,
+    }),
   shuttingDown: make('shutting_down', 503, 'overloaded_error', () => 'This gateway instance is shutting down; retry the request.', true),
   internal: (cause: unknown) =>
     new GatewayError({ code: 'internal', status: 500, type: 'api_error', message: 'The gateway hit an internal error; it has been logged.', cause }),

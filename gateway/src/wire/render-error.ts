@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../store/unavailable.js';
 import { GatewayError, errors } from './errors.js';
 
 /**
@@ -46,6 +47,8 @@ const isFastifyLike = (e: unknown): e is FastifyLikeError => typeof e === 'objec
 /** Foreign errors are translated here, at the boundary, keeping the original as `cause`. */
 export function toGatewayError(e: unknown, bodyLimitMb: number): GatewayError {
   if (e instanceof GatewayError) return e;
+  // The database went away under a route that needs it (admin API, budgets): a retryable 503.
+  if (e instanceof StoreUnavailableError) return errors.storeUnavailable(e.endpoint ?? 'its configured address', 'answer this request', e);
   if (isFastifyLike(e)) {
     switch (e.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
