@@ -1,10 +1,11 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Gateway suites that also run against PostgreSQL, with the same assertions (helpers/gateway.ts
- * reads GATEHOUSE_TEST_STORE).
+ * Suites that run against PostgreSQL too, with the same assertions (helpers/gateway.ts reads
+ * GATEHOUSE_TEST_STORE): every gateway suite, and the multi-instance ones, whose instances then
+ * share one database (helpers/instances.ts) as a deployment's do.
  */
-const POSTGRES_SUITES = ['logs', 'analytics', 'admin-api', 'spend', 'providers-api', 'policy-api', 'budgets', 'bodies'].map((s) => `test/gateway/${s}.test.ts`);
+const POSTGRES_SUITES = ['test/gateway/**/*.test.ts', 'test/scale/**/*.test.ts'];
 /** PostgreSQL only: they stop and start a cluster of their own. */
 const POSTGRES_ONLY = ['test/scale/pg-faults.test.ts'];
 

@@ -7,7 +7,7 @@ import { parseConfigText } from '../../gateway/src/config/load.js';
 import { buildApp } from '../../gateway/src/server/app.js';
 import { closeRuntime, createRuntime, type Runtime } from '../../gateway/src/server/runtime.js';
 import { PostgresStore } from '../../gateway/src/store/postgres.js';
-import { testDatabase } from './postgres.js';
+import { testDatabase } from './postgres-test-db.js';
 
 export interface TestGateway {
   url: string;

@@ -1,5 +1,5 @@
 // vitest globalSetup of the `postgres` project: one throw-away cluster for the whole run; each
-// test file makes its own database on it (postgres.ts `testDatabase`).
+// test file makes its own database on it (postgres-test-db.ts `testDatabase`).
 import type { TestProject } from 'vitest/node';
 import { PgCluster } from './postgres.js';
 

@@ -1,12 +1,12 @@
 // A throw-away PostgreSQL cluster from Debian's server binaries, for tests that need a real
-// database: one cluster per test run (postgres-global.ts starts it), one fresh database per file.
+// database: one cluster per test run (postgres-global.ts starts it), one fresh database per file
+// (postgres-test-db.ts). No vitest import here: the benchmark starts clusters with it too.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
 
 const PG_ROOT = '/usr/lib/postgresql';
 
@@ -124,21 +124,4 @@ export async function createDatabase(adminUrl: string): Promise<string> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-/**
- * A fresh database on the run's cluster (started by postgres-global.ts), for one test file or one
- * gateway. Fails, never skips, when the file runs outside the `postgres` project.
- */
-export async function testDatabase(): Promise<string> {
-  const adminUrl = inject('pgAdminUrl');
-  if (!adminUrl) throw new Error('No PostgreSQL cluster for this run: run the file through the "postgres" vitest project (vitest.config.mts starts one with test/helpers/postgres-global.ts).');
-  return createDatabase(adminUrl);
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The superuser URL of the run's throw-away cluster. */
-    pgAdminUrl: string;
-  }
 }

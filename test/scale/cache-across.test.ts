@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { hashSecret } from '../../gateway/src/governance/keys.js';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { sharedStore, shareKey } from '../helpers/instances.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
@@ -28,14 +28,9 @@ beforeAll(async () => {
     configs: { long: { cache: { mode: 'simple', max_age: 60 } }, short: { cache: { mode: 'simple', max_age: 1 } } },
     redis: { url: 'env:REDIS_URL', key_prefix: prefix },
   });
-  for (let i = 0; i < 2; i++) gws.push(await startGateway(config, { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url }));
-  // One key on both instances, as a shared database would hold it.
-  for (const config of ['long', 'short'] as const) {
-    const k = await gws[0]!.createKey({ name: `cache-${config}`, config });
-    const rec = (await gws[0]!.runtime.store.getKey(k.id))!;
-    await gws[1]!.runtime.store.createKey(rec, hashSecret(k.key), rec.prefix);
-    keys[config] = k.key;
-  }
+  const store = await sharedStore();
+  for (let i = 0; i < 2; i++) gws.push(await startGateway({ ...config, ...store.config }, { ...store.env, TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url }));
+  for (const config of ['long', 'short'] as const) keys[config] = (await shareKey(gws, store, { name: `cache-${config}`, config })).key;
 });
 afterAll(async () => {
   for (const gw of gws) await gw.close();

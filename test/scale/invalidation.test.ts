@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { sharedStore } from '../helpers/instances.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
@@ -21,8 +22,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-shared-'));
   const config = anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: 'inval:' } });
   const env = { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url };
-  a = await startGateway(config, env, dir);
-  b = await startGateway(config, env, dir);
+  // On PostgreSQL the instances share the database and keep their own data directories, as in a
+  // deployment; on SQLite one shared data directory stands in for the shared database.
+  const store = await sharedStore();
+  const shared = store.shared ? undefined : dir;
+  a = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
+  b = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
 });
 afterAll(async () => {
   await a?.close();

@@ -5,22 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
-import { hashSecret } from '../../gateway/src/governance/keys.js';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { sharedStore, shareKey, type SharedStore } from '../helpers/instances.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
 let emu: AnthropicEmulator;
 const gws: TestGateway[] = [];
+let store: SharedStore;
 
 beforeAll(async () => {
   redis = await startRedis();
   emu = await AnthropicEmulator.start();
   const prefix = `scale-${randomUUID().slice(0, 8)}:`;
+  store = await sharedStore();
   // The third instance admits without counting while Redis is down; the others refuse.
   for (const rateLimits of ['closed', 'closed', 'open']) {
-    gws.push(await startGateway(anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: prefix, on_failure: { rate_limits: rateLimits } } }), { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url }));
+    gws.push(await startGateway(anthropicConfig(emu.url, { ...store.config, redis: { url: 'env:REDIS_URL', key_prefix: prefix, on_failure: { rate_limits: rateLimits } } }), { ...store.env, TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url }));
   }
 });
 afterAll(async () => {
@@ -30,16 +32,7 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
-/**
- * One key on every instance, as a shared database would hold it: created through the first
- * instance's admin API, then the same record and secret copied into the others' stores.
- */
-async function sharedKey(body: Record<string, unknown>): Promise<KeyWithSecret> {
-  const k = await gws[0]!.createKey(body);
-  const rec = (await gws[0]!.runtime.store.getKey(k.id))!;
-  for (const gw of gws.slice(1)) await gw.runtime.store.createKey(rec, hashSecret(k.key), rec.prefix);
-  return k;
-}
+const sharedKey = (body: Record<string, unknown>): Promise<KeyWithSecret> => shareKey(gws, store, body);
 
 const BODY = JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
 

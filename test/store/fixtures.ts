@@ -6,7 +6,7 @@ import type { LogRow } from '../../gateway/src/observe/log-row.js';
 import { PostgresStore } from '../../gateway/src/store/postgres.js';
 import { SqliteStore } from '../../gateway/src/store/sqlite.js';
 import type { NewKey, Store } from '../../gateway/src/store/types.js';
-import { testDatabase } from '../helpers/postgres.js';
+import { testDatabase } from '../helpers/postgres-test-db.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres'];

@@ -7,7 +7,8 @@ import { openStore, storeConfig } from '../../gateway/src/store/open.js';
 import { PostgresStore } from '../../gateway/src/store/postgres.js';
 import { SqliteStore } from '../../gateway/src/store/sqlite.js';
 import { startGateway } from '../helpers/gateway.js';
-import { PgCluster, testDatabase } from '../helpers/postgres.js';
+import { PgCluster } from '../helpers/postgres.js';
+import { testDatabase } from '../helpers/postgres-test-db.js';
 import { logRow } from './fixtures.js';
 
 const loaded = (config: unknown) => ({ file: '/x/gatehouse.jsonc', dir: '/x', config: parseConfigText(JSON.stringify(config), '/x/gatehouse.jsonc') });
