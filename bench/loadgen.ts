@@ -9,6 +9,11 @@ import { percentiles, round } from './stats.js';
 export interface LoadSpec {
   mode: 'saturate' | 'rate' | 'hold';
   url: string;
+  /**
+   * Several instances of one system: requests go to them in turn, one Pool each (client-side
+   * balancing, standing in for a load balancer). Overrides `url` for the load; probes use `url`.
+   */
+  urls?: string[];
   path: string;
   headers: Record<string, string>;
   bodyFile: string;
@@ -31,10 +36,17 @@ export interface LoadResult {
   latencyMs: ReturnType<typeof percentiles>;
   ttfbMs: ReturnType<typeof percentiles>;
   probeMs?: ReturnType<typeof percentiles>;
+  /** With `urls`: requests completed by each instance, in order (shows the spread was even). */
+  perUrl?: number[];
 }
 
-async function one(pool: Pool, spec: LoadSpec, body: Buffer, due: number, lat: number[], ttfb: number[]): Promise<void> {
-  const res = await pool.request({ path: spec.path, method: 'POST', headers: spec.headers, body });
+interface Target {
+  pool: Pool;
+  completed: number;
+}
+
+async function one(target: Target, spec: LoadSpec, body: Buffer, due: number, lat: number[], ttfb: number[]): Promise<void> {
+  const res = await target.pool.request({ path: spec.path, method: 'POST', headers: spec.headers, body });
   let first = true;
   for await (const _chunk of res.body) {
     if (first) {
@@ -44,11 +56,16 @@ async function one(pool: Pool, spec: LoadSpec, body: Buffer, due: number, lat: n
   }
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   lat.push(performance.now() - due);
+  target.completed++;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = readFileSync(spec.bodyFile);
-  const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 });
+  // Each pool may open up to `connections`; the closed loop still has only `connections` requests
+  // in flight in total, so spreading them changes where they go, not how many there are.
+  const targets: Target[] = (spec.urls ?? [spec.url]).map((u) => ({ pool: new Pool(u, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 }), completed: 0 }));
+  let turn = 0;
+  const next = (): Target => targets[turn++ % targets.length]!;
   const lat: number[] = [];
   const ttfb: number[] = [];
   let errors = 0;
@@ -69,7 +86,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   if (spec.mode === 'saturate') {
     await Promise.all(
       Array.from({ length: spec.connections }, async () => {
-        while (performance.now() < end) await one(pool, spec, body, performance.now(), lat, ttfb).catch(fail);
+        while (performance.now() < end) await one(next(), spec, body, performance.now(), lat, ttfb).catch(fail);
       }),
     );
   } else if (spec.mode === 'rate') {
@@ -79,7 +96,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const now = performance.now();
       // Catch up on every request that is due, each timed from when it was due.
       while (start + sent * interval <= now) {
-        track(one(pool, spec, body, start + sent * interval, lat, ttfb));
+        track(one(next(), spec, body, start + sent * interval, lat, ttfb));
         sent++;
       }
       await new Promise((r) => setTimeout(r, Math.max(0, start + sent * interval - performance.now())));
@@ -88,7 +105,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   } else {
     probe = [];
     const streams = spec.streams ?? 100;
-    for (let i = 0; i < streams; i++) track(one(pool, spec, body, performance.now(), lat, ttfb));
+    for (let i = 0; i < streams; i++) track(one(next(), spec, body, performance.now(), lat, ttfb));
     const probePool = new Pool(spec.url, { connections: 1 });
     while (inflight.size > 0) {
       const t = performance.now();
@@ -104,7 +121,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     await probePool.close();
   }
   const seconds = (performance.now() - start) / 1000;
-  await pool.close();
+  await Promise.all(targets.map((t) => t.pool.close()));
   return {
     completed: lat.length,
     errors,
@@ -114,5 +131,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     latencyMs: percentiles(lat),
     ttfbMs: percentiles(ttfb),
     ...(probe ? { probeMs: percentiles(probe) } : {}),
+    ...(spec.urls ? { perUrl: targets.map((t) => t.completed) } : {}),
   };
 }

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { sysconf } from './sysconf.js';
 
 export interface Proc {
@@ -65,4 +65,45 @@ export function memoryMb(pid: number): { peak: number; now: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
   return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}
+
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Live processes whose parent is `pid` (a server that forks one process per connection). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (Number(statFields(Number(name))[1]) === pid) out.push(Number(name));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU of a process and every child it forked, live or exited: the children it has reaped count
+ * through its cutime/cstime, so a backend that ends mid-measurement is not lost.
+ */
+export function treeCpuMs(pid: number): number {
+  const f = statFields(pid);
+  let ms = ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / sysconf.clockTicks;
+  for (const child of childPids(pid)) {
+    try {
+      ms += cpuMs(child);
+    } catch {
+      // Exited between the listing and the read; its time is now in the parent's cutime.
+    }
+  }
+  return ms;
+}
+
+/** Pins every thread of a running process to one CPU (its later children inherit the mask). */
+export function pinRunning(pid: number, cpu: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }

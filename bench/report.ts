@@ -26,9 +26,12 @@ export interface Report {
   guardrails?: GuardrailScan;
   /** Full-body logging of one 100-turn Claude Code session. */
   sessionStorage?: SessionStorage;
+  /** One instance on SQLite against two on PostgreSQL and Redis (scale.ts). */
+  scale?: ScaleReport;
 }
 
 import type { SessionStorage } from './session-storage.js';
+import { renderScale, type ScaleReport } from './scale-report.js';
 
 export interface GuardrailScan {
   body_bytes: number;
@@ -139,5 +142,6 @@ export function renderMarkdown(r: Report): string {
       lines.push('', 'The probe is a small request sent every 100 ms while the streams run: its latency shows how responsive the event loop stays.', '');
     }
   }
+  if (r.scale) lines.push(...renderScale(r.scale));
   return lines.join('\n') + '\n';
 }

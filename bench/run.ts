@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --systems a,b]`: every scenario against every system, in one
-// run, on loopback. The system under test is pinned to CPU 1; the load generator and the
+// run, on loopback, then the scale-out comparison (scale.ts; `--no-scale` skips it, `--scale`
+// runs it alone). The system under test is pinned to CPU 1; the load generator and the
 // upstream share CPU 0, so load generation never takes the system's CPU.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { CLAUDE_CODE_HEADERS } from './bodies.js';
 import type { LoadResult, LoadSpec } from './loadgen.js';
 import { cpuMs, memoryMb, startPinned } from './procs.js';
+import { runScale } from './scale.js';
 import { renderMarkdown, type GuardrailScan, type Report, type SystemResult } from './report.js';
 import type { SessionStorage } from './session-storage.js';
 import { scenarios, type Scenario } from './scenarios.js';
@@ -22,7 +24,7 @@ function guardrailScan(): GuardrailScan {
   return JSON.parse(execFileSync('taskset', ['-c', '1', process.execPath, BENCH, 'guardrails'], { encoding: 'utf8' })) as GuardrailScan;
 }
 
-function runLoadgen(spec: LoadSpec, dir: string): Promise<LoadResult> {
+export function runLoadgen(spec: LoadSpec, dir: string): Promise<LoadResult> {
   const file = join(dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(spec));
   return new Promise((resolve, reject) => {
@@ -61,7 +63,10 @@ export async function runBench(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const only = argv.find((a) => a.startsWith('--systems='))?.slice('--systems='.length).split(',');
   const onlyScenarios = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
-  const systems: SystemName[] = (['direct', 'bare-proxy', 'gatehouse', 'portkey'] as const).filter((s) => !only || only.includes(s));
+  // --scale: the scale-out comparison alone; --no-scale, or a --systems list without it, skips it.
+  const scaleOnly = argv.includes('--scale');
+  const withScale = scaleOnly || (!argv.includes('--no-scale') && (!only || only.includes('gatehouse-scaled')));
+  const systems: SystemName[] = scaleOnly ? [] : (['direct', 'bare-proxy', 'gatehouse', 'portkey'] as const).filter((s) => !only || only.includes(s));
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-run-'));
   const report: Report = {
     date: new Date().toISOString(),
@@ -80,7 +85,7 @@ export async function runBench(argv: string[]): Promise<void> {
     scenarios: [],
   };
   try {
-    for (const sc of scenarios(quick).filter((s) => !onlyScenarios || onlyScenarios.includes(s.id))) {
+    for (const sc of scenarios(quick).filter((s) => !scaleOnly && (!onlyScenarios || onlyScenarios.includes(s.id)))) {
       const bodyFile = join(dir, `body-${sc.id}.json`);
       writeFileSync(bodyFile, sc.body());
       const { proc: up, match } = await startPinned(LOAD_CPU, process.execPath, [BENCH, 'upstream', '--reply', sc.reply, '--pace', String(sc.paceMs)], process.env, /"port":(\d+)/);
@@ -102,17 +107,23 @@ export async function runBench(argv: string[]): Promise<void> {
       }
       report.scenarios.push({ id: sc.id, title: sc.title, requestBytes: readFileSync(bodyFile).length, results });
     }
+    if (withScale) {
+      const started = Date.now();
+      report.scale = await runScale({ quick, dir, onlyScenarios, runLoadgen });
+      console.error(`bench: scale-out part took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   mkdirSync(OUT, { recursive: true });
-  if (!only || only.includes('gatehouse')) {
+  if (!scaleOnly && (!only || only.includes('gatehouse'))) {
     report.guardrails = guardrailScan();
     report.sessionStorage = JSON.parse(execFileSync(process.execPath, [BENCH, 'session-storage'], { encoding: 'utf8' })) as SessionStorage;
   }
-  const stamp = report.date.slice(0, 10) + (quick ? '-quick' : '');
+  // A scale-only run is a part of the report: its own file, and RESULTS.md is left as it was.
+  const stamp = report.date.slice(0, 10) + (quick ? '-quick' : '') + (scaleOnly ? '-scale' : '');
   writeFileSync(join(OUT, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   const md = renderMarkdown(report);
-  if (!quick) writeFileSync(join(import.meta.dirname, '..', 'RESULTS.md'), md);
+  if (!quick && !scaleOnly) writeFileSync(join(import.meta.dirname, '..', 'RESULTS.md'), md);
   console.log(md);
 }

@@ -19,7 +19,7 @@ export interface System {
 
 export type SystemName = 'direct' | 'bare-proxy' | 'gatehouse' | 'portkey';
 
-const SYSTEM_CPU = 1;
+export const SYSTEM_CPU = 1;
 const BENCH = join(import.meta.dirname, 'bench.mjs');
 const ROOT = join(import.meta.dirname, '..', '..');
 const require = createRequire(import.meta.url);
@@ -35,69 +35,88 @@ export async function bareProxy(upstreamUrl: string): Promise<System> {
   return { name: 'bare-proxy', url: `http://127.0.0.1:${match[1]}`, pid: proc.pid, headers: { 'x-api-key': UPSTREAM_KEY }, probePath: '/', version: `undici ${version('undici')}`, stop: () => proc.stop() };
 }
 
+/**
+ * The governance config every Gatehouse system runs (the scaled one adds only `store` and `redis`),
+ * so single-instance and scaled figures measure the same work.
+ */
+export function gatehouseConfig(upstreamUrl: string): Record<string, unknown> {
+  return {
+    server: { cors: { origins: ['https://pivot.claude.ai'] } },
+    providers: {
+      anthropic: { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
+      'anthropic-backup': { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
+    },
+    default_provider: 'anthropic',
+    // Budgets and limits on the workspace, per developer and on the key, all high enough never to
+    // refuse (their checks and the per-chunk budget gate are measured, not their refusals), and
+    // guardrails on every request.
+    workspaces: {
+      bench: {
+        name: 'Benchmark',
+        budget: { usd: 1e9, period: 'month' },
+        limits: { rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000 },
+        user_budget: { usd: 1e9, tokens: 1e15, period: 'day' },
+        user_limits: { rpm: 10_000_000, max_concurrent: 100_000 },
+        guardrails: ['no-secrets', 'pii', 'words'],
+      },
+    },
+    guardrails: {
+      'no-secrets': { type: 'secrets', action: 'deny' },
+      pii: { type: 'pii', action: 'flag' },
+      words: { type: 'blocked_words', words: ['project-bluebird', 'codename-orion', 'internal-only-x'], action: 'deny' },
+    },
+    budgets: { timezone: 'Europe/Berlin' },
+    // A two-target fallback with the response cache on (every request is sent with
+    // x-portkey-cache-force-refresh, so the cache computes keys and stores answers but never
+    // serves one: its cost is measured without its benefit).
+    configs: { bench: { strategy: { mode: 'fallback' }, targets: [{ provider: '@anthropic' }, { provider: '@anthropic-backup' }], cache: { mode: 'simple', max_age: 60 } } },
+  };
+}
+
+export const GATEHOUSE_ADMIN_KEY = 'gha_bench_admin_key';
+export const gatehouseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, GATEHOUSE_ADMIN_KEY, BENCH_UPSTREAM_KEY: UPSTREAM_KEY, GATEHOUSE_LOG_LEVEL: 'warn' });
+export const gatehouseVersion = (): string => (require(join(ROOT, 'gateway/package.json')) as { version: string }).version;
+
+/** One gateway process on the system's CPU; resolves with its URL once it listens. */
+export async function startGatehouseProcess(config: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<{ proc: Proc; url: string }> {
+  const { proc, match } = await startPinned(SYSTEM_CPU, process.execPath, [join(ROOT, 'gateway/bin/gatehouse.js'), 'serve', '--config', config, '--port', '0', '--data', dataDir], env, /listening on (http:\/\/\S+)/);
+  return { proc, url: match[1]! };
+}
+
+/** Creates the benchmark's key (policy, limits and budgets on, high enough never to refuse). */
+export async function createBenchKey(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${GATEHOUSE_ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' }, allowed_models: ['claude-*'], required_metadata: ['user'], rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000, budget_usd: 1e9, budget_tokens: 1e15, budget_period: 'day' }),
+  });
+  if (!res.ok) throw new Error(`creating the benchmark key failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
+
+export const gatehouseHeaders = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}`, 'x-portkey-metadata': '{"user":"bench@example.com"}', 'x-portkey-cache-force-refresh': 'true' });
+
 /** Gatehouse with every governance feature that exists switched on (the list grows with the product). */
 export async function gatehouse(upstreamUrl: string): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const config = join(dir, 'gatehouse.jsonc');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      server: { cors: { origins: ['https://pivot.claude.ai'] } },
-      providers: {
-        anthropic: { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
-        'anthropic-backup': { kind: 'anthropic', api_key: 'env:BENCH_UPSTREAM_KEY', base_url: upstreamUrl },
-      },
-      default_provider: 'anthropic',
-      // Budgets and limits on the workspace, per developer and on the key, all high enough never to
-      // refuse (their checks and the per-chunk budget gate are measured, not their refusals), and
-      // guardrails on every request.
-      workspaces: {
-        bench: {
-          name: 'Benchmark',
-          budget: { usd: 1e9, period: 'month' },
-          limits: { rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000 },
-          user_budget: { usd: 1e9, tokens: 1e15, period: 'day' },
-          user_limits: { rpm: 10_000_000, max_concurrent: 100_000 },
-          guardrails: ['no-secrets', 'pii', 'words'],
-        },
-      },
-      guardrails: {
-        'no-secrets': { type: 'secrets', action: 'deny' },
-        pii: { type: 'pii', action: 'flag' },
-        words: { type: 'blocked_words', words: ['project-bluebird', 'codename-orion', 'internal-only-x'], action: 'deny' },
-      },
-      budgets: { timezone: 'Europe/Berlin' },
-      // A two-target fallback with the response cache on (every request is sent with
-      // x-portkey-cache-force-refresh, so the cache computes keys and stores answers but never
-      // serves one: its cost is measured without its benefit).
-      configs: { bench: { strategy: { mode: 'fallback' }, targets: [{ provider: '@anthropic' }, { provider: '@anthropic-backup' }], cache: { mode: 'simple', max_age: 60 } } },
-    }),
-  );
-  const admin = 'gha_bench_admin_key';
-  const env = { ...process.env, GATEHOUSE_ADMIN_KEY: admin, BENCH_UPSTREAM_KEY: UPSTREAM_KEY, GATEHOUSE_LOG_LEVEL: 'warn' };
-  let proc: Proc;
-  let match: RegExpMatchArray;
+  writeFileSync(config, JSON.stringify(gatehouseConfig(upstreamUrl)));
+  let started: { proc: Proc; url: string };
   try {
-    ({ proc, match } = await startPinned(SYSTEM_CPU, process.execPath, [join(ROOT, 'gateway/bin/gatehouse.js'), 'serve', '--config', config, '--port', '0', '--data', dir], env, /listening on (http:\/\/\S+)/));
+    started = await startGatehouseProcess(config, dir, gatehouseEnv());
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const url = match[1]!;
-  const res = await fetch(`${url}/api/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    // Key policy, limits and budgets on, high enough never to refuse.
-    body: JSON.stringify({ name: 'bench', workspace: 'bench', config: 'bench', metadata: { team: 'bench', env: 'bench' }, allowed_models: ['claude-*'], required_metadata: ['user'], rpm: 10_000_000, tpm: 1e12, max_concurrent: 100_000, budget_usd: 1e9, budget_tokens: 1e15, budget_period: 'day' }),
-  });
-  const { key } = (await res.json()) as { key: string };
+  const { proc, url } = started;
+  const key = await createBenchKey(url);
   return {
     name: 'gatehouse',
     url,
     pid: proc.pid,
-    headers: { authorization: `Bearer ${key}`, 'x-portkey-metadata': '{"user":"bench@example.com"}', 'x-portkey-cache-force-refresh': 'true' },
+    headers: gatehouseHeaders(key),
     probePath: '/healthz',
-    version: (require(join(ROOT, 'gateway/package.json')) as { version: string }).version,
+    version: gatehouseVersion(),
     stop: async () => {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
