@@ -8,7 +8,8 @@ import { cpuMs, memoryMb, type Proc } from './procs.js';
 import { pgWriteXid, type Services } from './services.js';
 import { createBenchKey, gatehouse, gatehouseConfig, gatehouseEnv, gatehouseHeaders, gatehouseVersion, startGatehouseProcess } from './systems.js';
 
-export type ScaleSystemName = 'gatehouse' | 'gatehouse-scaled';
+/** `gatehouse-pg-redis` is one instance on the shared services: it tells the cost of the network hops from the cost of two processes sharing a core. */
+export type ScaleSystemName = 'gatehouse' | 'gatehouse-pg-redis' | 'gatehouse-scaled';
 
 export interface CpuGroups {
   /** Sum over the gateway instances. */
@@ -65,7 +66,7 @@ export async function scaledInstances(upstreamUrl: string, services: Services, i
       if (i === 0) key = await createBenchKey(url);
     }
     return {
-      name: 'gatehouse-scaled',
+      name: instances === 1 ? 'gatehouse-pg-redis' : 'gatehouse-scaled',
       version: gatehouseVersion(),
       urls,
       headers: gatehouseHeaders(key),

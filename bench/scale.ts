@@ -27,7 +27,7 @@ export interface ScaleOptions {
 export function scaleMethod(quick: boolean): string[] {
   return [
     `Scenarios A and C at saturation (the same closed loop of 50 connections, ${quick ? 0.5 : 2} s warm-up, ${quick ? 2 : 10} s measured), each system started fresh per scenario.`,
-    'gatehouse: one instance as above (SQLite store in its data directory, rate limits and budgets counted in memory). gatehouse-scaled: two instances with the same governance config and the same key (limits and budgets on the key, workspace and developer, guardrails, fallback config, cache), plus `store: {kind: "postgres"}` (default pool of 10 connections per instance) and `redis` (exact cross-instance limits and budgets in Lua, invalidation bus, live-event fan-out); the key is created once through the first instance and read by the second from the shared store.',
+    'gatehouse: one instance as above (SQLite store in its data directory, rate limits and budgets counted in memory). gatehouse-scaled: two instances with the same governance config and the same key (limits and budgets on the key, workspace and developer, guardrails, fallback config, cache), plus `store: {kind: "postgres"}` (default pool of 10 connections per instance) and `redis` (exact cross-instance limits and budgets in Lua, invalidation bus, live-event fan-out); the key is created once through the first instance and read by the second from the shared store. gatehouse-pg-redis: one such instance alone, to tell the cost of the hops to PostgreSQL and Redis from that of two gateway processes sharing one core.',
     'PostgreSQL (a throw-away cluster from the test helper: fsync off, as tests run it) and Redis (no persistence) are started once for this part, with a fresh database and key prefix per scenario.',
     'The load generator sends requests to the two instances in turn, one connection pool per instance: client-side round-robin standing in for a load balancer (no balancer process, so none of its cost is counted).',
     `CPU: the gateway instances, the postmaster with every backend and background process it forked, and redis-server all run on CPU ${SYSTEM_CPU} (gateways and the upstream started under taskset; PostgreSQL and Redis pinned with taskset -a -p after start, which backends forked later inherit); load and upstream on CPU ${LOAD_CPU}. CPU ms/req per group comes from /proc/<pid>/stat (PostgreSQL: the postmaster's own and reaped children's time plus every live child's). Redis commands/req from INFO commandstats (the benchmark's own INFO calls excluded; commands run inside Lua scripts count, the number of scripts, EVALSHA, in parentheses); PostgreSQL write transactions/req from the transaction id counter (read transactions take no id, so are not counted). "req/s per gateway core" = 1000 ÷ gateway CPU ms/req; "CPU 1 busy" = all groups' CPU over wall time (near 1: the core was the bottleneck).`,
@@ -52,7 +52,7 @@ async function measure(sys: ScaleSystem, bodyFile: string, o: ScaleOptions, conn
   const per = (ms: number | undefined) => (ms === undefined || sat.completed === 0 ? undefined : ms / sat.completed);
   const share = (ms: number | undefined) => (ms === undefined ? undefined : ms / (sat.seconds * 1000));
   const gatewayPerReq = per(groups.gateway) ?? NaN;
-  const scaled = sys.name === 'gatehouse-scaled';
+  const scaled = sys.name !== 'gatehouse';
   const row: ScaleRow = {
     system: sys.name,
     version: sys.version,
@@ -95,7 +95,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleReport> {
       const upstreamUrl = `http://127.0.0.1:${match[1]}`;
       const rows: ScaleRow[] = [];
       try {
-        for (const start of [() => singleInstance(upstreamUrl), () => scaledInstances(upstreamUrl, services)]) {
+        for (const start of [() => singleInstance(upstreamUrl), () => scaledInstances(upstreamUrl, services, 1), () => scaledInstances(upstreamUrl, services, 2)]) {
           const sys = await start();
           try {
             console.error(`bench: scale-out ${sc.id} ${sys.name}...`);
