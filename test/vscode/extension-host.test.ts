@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
-import { AnthropicEmulator } from '../emulators/anthropic.js';
-import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import { ensureCodeServer, installVsix, makeDirs, makeHome, packageVsix, removeDirs, ROOT, startCodeServer, type CodeServerDirs, type RunningCodeServer } from './code-server.js';
+import { startPlatformGateway, type PlatformGateway } from './platform-gateway.js';
 import { launchBrowser, runInHost } from './workbench.js';
 
 const SUITE = join(ROOT, 'dist/test/vscode/suite/index.js');
@@ -24,7 +24,7 @@ const BEFORE = `{
 }
 `;
 
-let emu: AnthropicEmulator;
+let platform: PlatformGateway;
 let gw: TestGateway;
 let key: KeyWithSecret;
 let dirs: CodeServerDirs;
@@ -37,13 +37,7 @@ let folder: string;
 beforeAll(async () => {
   ensureCodeServer();
   if (!existsSync(SUITE)) throw new Error(`${SUITE} is missing: run npm run build first`);
-  emu = await AnthropicEmulator.start();
-  const onboarding = { metadata_template: { user: '', team: 'platform' }, models: { default: 'claude-sonnet-5-5', sonnet: 'claude-sonnet-5-5', opus: 'claude-opus-5-5', haiku: 'claude-haiku-5-5' } };
-  gw = await startGateway(
-    anthropicConfig(emu.url, { workspaces: { platform: { name: 'Platform', onboarding, budget: { usd: 50, period: 'day' } } } }),
-    { TEST_ANTHROPIC_KEY: emu.apiKey },
-  );
-  key = await gw.createKey({ name: 'vscode-laptop', workspace: 'platform', required_metadata: ['user'] });
+  ({ gw, key } = platform = await startPlatformGateway('vscode-laptop', 50));
   scratch = mkdtempSync(join(tmpdir(), 'gatehouse-vscode-host-'));
   home = makeHome(scratch);
   mkdirSync(join(home, '.claude'));
@@ -60,8 +54,7 @@ afterAll(async () => {
   await browser?.close();
   await cs?.close();
   if (dirs) removeDirs(dirs);
-  await gw?.close();
-  await emu?.close();
+  await platform?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 

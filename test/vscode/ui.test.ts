@@ -12,15 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
 import type { LogRow } from '../../gateway/src/observe/log-row.js';
 import { describeRun, expectExit, resultOf, runClaudeWithSettings } from '../e2e/claude-runner.js';
-import { AnthropicEmulator } from '../emulators/anthropic.js';
-import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import { ensureCodeServer, installVsix, makeDirs, makeHome, packageVsix, removeDirs, ROOT, startCodeServer, type CodeServerDirs, type RunningCodeServer } from './code-server.js';
+import { startPlatformGateway, type PlatformGateway } from './platform-gateway.js';
 import { answerInput, launchBrowser, openWorkbench, pick, runCommand, webviewFrame } from './workbench.js';
 
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS ?? join(tmpdir(), 'gatehouse-vscode-shots');
 const EMAIL = 'ui-dev@example.com';
 
-let emu: AnthropicEmulator;
+let platform: PlatformGateway;
 let gw: TestGateway;
 let key: KeyWithSecret;
 let dirs: CodeServerDirs;
@@ -48,13 +48,7 @@ beforeAll(async () => {
   vsix = join(scratch, 'gatehouse.vsix');
   packageVsix(ROOT, vsix);
 
-  emu = await AnthropicEmulator.start();
-  const onboarding = { metadata_template: { user: '', team: 'platform' }, models: { default: 'claude-sonnet-5-5', sonnet: 'claude-sonnet-5-5', opus: 'claude-opus-5-5', haiku: 'claude-haiku-5-5' } };
-  gw = await startGateway(
-    anthropicConfig(emu.url, { workspaces: { platform: { name: 'Platform', onboarding, budget: { usd: 0.5, period: 'day' } } } }),
-    { TEST_ANTHROPIC_KEY: emu.apiKey },
-  );
-  key = await gw.createKey({ name: 'ui-laptop', workspace: 'platform', required_metadata: ['user'] });
+  ({ gw, key } = platform = await startPlatformGateway('ui-laptop', 0.5));
   home = makeHome(scratch, EMAIL);
   folder = join(scratch, 'project');
   mkdirSync(folder);
@@ -70,8 +64,7 @@ afterAll(async () => {
   await browser?.close();
   await cs?.close();
   if (dirs) removeDirs(dirs);
-  await gw?.close();
-  await emu?.close();
+  await platform?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -10,7 +10,7 @@ export type { BudgetView };
 
 /**
  * One request, as `/api/me/logs` and the `request.finish` event give it (gateway/src/observe/log-row.ts
- * `LogRow`; test/unit/webview-protocol.test.ts checks that a LogRow fits this shape). Only the
+ * `LogRow`; test/gateway/webview-protocol.test.ts checks that a LogRow fits this shape). Only the
  * fields the view shows are listed; the gateway sends more.
  */
 export interface LogEntry {

@@ -1,6 +1,7 @@
 import type { Queryable } from './postgres-pool.js';
 import { logWhere, Params } from './postgres-logs.js';
-import type { AnalyticsDimension, AnalyticsQuery, AnalyticsRow, LogFilter, ModelUsage, Percentiles, UsageSums } from './types.js';
+import type { AnalyticsDimension, AnalyticsQuery, AnalyticsRow, LogFilter, ModelUsage, UsageSums } from './types.js';
+import { analyticsRow, usageSums } from './analytics-rows.js';
 
 /**
  * Aggregates over `logs`, the same queries as sqlite-analytics.ts, written so PostgreSQL returns
@@ -29,16 +30,6 @@ const SUMS = `COUNT(*)::integer AS requests, COUNT(*) FILTER (WHERE status >= 40
   COALESCE(SUM(it), 0)::float8 AS input_tokens, COALESCE(SUM(ot), 0)::float8 AS output_tokens,
   COALESCE(SUM(cr), 0)::float8 AS cache_read_input_tokens, COALESCE(SUM(cc), 0)::float8 AS cache_creation_input_tokens`;
 
-const sums = (r: UsageSums): UsageSums => ({
-  requests: r.requests,
-  errors: r.errors,
-  cost_usd: r.cost_usd,
-  unpriced_requests: r.unpriced_requests,
-  input_tokens: r.input_tokens,
-  output_tokens: r.output_tokens,
-  cache_read_input_tokens: r.cache_read_input_tokens,
-  cache_creation_input_tokens: r.cache_creation_input_tokens,
-});
 
 /** The SQL expression of a dimension; a metadata field's name is bound, never spliced. */
 function dimension(d: AnalyticsDimension, p: Params): string {
@@ -77,18 +68,7 @@ export class PostgresAnalytics {
       FROM ranked GROUP BY ${keys.join(', ')}
       ORDER BY b NULLS FIRST, requests DESC${g.map((c) => `, ${c} NULLS FIRST`).join('')}`;
     const { rows } = await this.pool.query<Row>(sql, p.values);
-    const percentiles = (r: Row, col: string): Percentiles => ({
-      p50: r[`${col}_p50`] as number | null,
-      p95: r[`${col}_p95`] as number | null,
-      p99: r[`${col}_p99`] as number | null,
-    });
-    return rows.map((r) => ({
-      bucket: r.b as string | null,
-      group: Object.fromEntries(q.group_by.map((d, i) => [d, r[`g${i}`] ?? null])),
-      ...sums(r),
-      latency_ms: percentiles(r, 'lat'),
-      ttft_ms: percentiles(r, 'ttft'),
-    }));
+    return rows.map((r) => analyticsRow(r, q.group_by));
   }
 
   async byModel(f: LogFilter): Promise<ModelUsage[]> {
@@ -99,6 +79,6 @@ export class PostgresAnalytics {
       SELECT model, ${SUMS}, MIN(created_at) AS first_at, MAX(created_at) AS last_at
       FROM base GROUP BY model ORDER BY first_at, model NULLS FIRST`;
     const { rows } = await this.pool.query<UsageSums & { model: string | null; first_at: string; last_at: string }>(sql, p.values);
-    return rows.map((r) => ({ model: r.model, ...sums(r), first_at: r.first_at, last_at: r.last_at }));
+    return rows.map((r) => ({ model: r.model, ...usageSums(r), first_at: r.first_at, last_at: r.last_at }));
   }
 }

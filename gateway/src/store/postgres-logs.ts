@@ -2,6 +2,7 @@ import type { Queryable } from './postgres-pool.js';
 import type { LogRow } from '../observe/log-row.js';
 import type { LogQuery } from './log-query.js';
 import type { LogFilter } from './types.js';
+import { EQUALITY_FILTERS } from './analytics-rows.js';
 
 /**
  * Request logs in PostgreSQL: the row's JSON text, the filtered fields as indexed columns, the
@@ -94,13 +95,7 @@ export function logWhere(f: LogFilter, p: Params): string[] {
   const eq = (col: string, v: unknown) => {
     if (v !== undefined) where.push(`${col} = ${p.add(v)}`);
   };
-  eq('key_id', f.key_id);
-  eq('workspace', f.workspace);
-  eq('model', f.model);
-  eq('provider', f.provider);
-  eq('status', f.status);
-  eq('trace_id', f.trace_id);
-  eq('session_id', f.session_id);
+  for (const col of EQUALITY_FILTERS) eq(col, f[col]);
   if (f.since) where.push(`created_at >= ${p.add(f.since)}`);
   if (f.until) where.push(`created_at < ${p.add(f.until)}`);
   // Every field at once: `@>` is true when the row's metadata holds each pair (GIN-indexed).

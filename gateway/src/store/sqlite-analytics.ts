@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { logWhere } from './sqlite-logs.js';
-import type { AnalyticsDimension, AnalyticsQuery, AnalyticsRow, LogFilter, ModelUsage, Percentiles, UsageSums } from './types.js';
+import type { AnalyticsDimension, AnalyticsQuery, AnalyticsRow, LogFilter, ModelUsage, UsageSums } from './types.js';
+import { analyticsRow, usageSums } from './analytics-rows.js';
 
 /**
  * Aggregates over the `logs` table. Tokens, latency and time to first byte live only in the
@@ -31,16 +32,6 @@ const BASE_COLUMNS = `status, cost_usd, created_at,
 const SUMS = `COUNT(*) AS requests, SUM(status >= 400) AS errors, TOTAL(cost_usd) AS cost_usd, SUM(cost_usd IS NULL) AS unpriced_requests,
   TOTAL(it) AS input_tokens, TOTAL(ot) AS output_tokens, TOTAL(cr) AS cache_read_input_tokens, TOTAL(cc) AS cache_creation_input_tokens`;
 
-const sums = (r: UsageSums): UsageSums => ({
-  requests: r.requests,
-  errors: r.errors,
-  cost_usd: r.cost_usd,
-  unpriced_requests: r.unpriced_requests,
-  input_tokens: r.input_tokens,
-  output_tokens: r.output_tokens,
-  cache_read_input_tokens: r.cache_read_input_tokens,
-  cache_creation_input_tokens: r.cache_creation_input_tokens,
-});
 
 /** A metadata field's JSON path; the field name is quoted and escaped, and bound as a parameter. */
 export const metadataPath = (field: string): string => `$.metadata.${JSON.stringify(field)}`;
@@ -83,18 +74,7 @@ export class SqliteAnalytics {
       FROM ranked GROUP BY ${['b', ...g].join(', ')}
       ORDER BY b, requests DESC${g.map((c) => `, ${c}`).join('')}`;
     const rows = this.db.prepare(sql).all(...dims.flatMap((d) => d.args), ...w.args) as Array<UsageSums & Record<string, string | number | null>>;
-    const percentiles = (r: Record<string, unknown>, col: string): Percentiles => ({
-      p50: r[`${col}_p50`] as number | null,
-      p95: r[`${col}_p95`] as number | null,
-      p99: r[`${col}_p99`] as number | null,
-    });
-    return rows.map((r) => ({
-      bucket: r.b as string | null,
-      group: Object.fromEntries(q.group_by.map((d, i) => [d, r[`g${i}`] ?? null])),
-      ...sums(r),
-      latency_ms: percentiles(r, 'lat'),
-      ttft_ms: percentiles(r, 'ttft'),
-    }));
+    return rows.map((r) => analyticsRow(r, q.group_by));
   }
 
   byModel(f: LogFilter): ModelUsage[] {
@@ -104,6 +84,6 @@ export class SqliteAnalytics {
       SELECT model, ${SUMS}, MIN(created_at) AS first_at, MAX(created_at) AS last_at
       FROM base GROUP BY model ORDER BY first_at, model`;
     const rows = this.db.prepare(sql).all(...w.args) as Array<UsageSums & { model: string | null; first_at: string; last_at: string }>;
-    return rows.map((r) => ({ model: r.model, ...sums(r), first_at: r.first_at, last_at: r.last_at }));
+    return rows.map((r) => ({ model: r.model, ...usageSums(r), first_at: r.first_at, last_at: r.last_at }));
   }
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { LogRow } from '../observe/log-row.js';
 import type { LogQuery } from './log-query.js';
 import type { LogFilter } from './types.js';
+import { EQUALITY_FILTERS } from './analytics-rows.js';
 
 /**
  * Request logs in SQLite: the row as JSON, with the fields people filter on as indexed columns,
@@ -81,13 +82,7 @@ export function logWhere(f: LogFilter): { where: string[]; args: unknown[] } {
     where.push(`${col} = ?`);
     args.push(v);
   };
-  eq('key_id', f.key_id);
-  eq('workspace', f.workspace);
-  eq('model', f.model);
-  eq('provider', f.provider);
-  eq('status', f.status);
-  eq('trace_id', f.trace_id);
-  eq('session_id', f.session_id);
+  for (const col of EQUALITY_FILTERS) eq(col, f[col]);
   if (f.since) {
     where.push('created_at >= ?');
     args.push(f.since);
