@@ -7,6 +7,9 @@
 set -euo pipefail
 DEST="${1:-$(cd "$(dirname "$0")/../.." && pwd)/.tools/code-server}"
 CS_VERSION="${CS_VERSION:-4.100.3}"
+# Absolute, since the install below runs from inside DEST.
+mkdir -p "$DEST"
+DEST="$(cd "$DEST" && pwd)"
 BIN="$DEST/node_modules/.bin/code-server"
 if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "^$CS_VERSION "; then
   echo "code-server $CS_VERSION already in $DEST"; exit 0
