@@ -43,13 +43,14 @@ export interface CodeServerDirs {
   extensions: string;
 }
 
-export function makeDirs(): CodeServerDirs {
+/** `settings`: user settings on top of the quiet ones (what a developer or an admin policy would set). */
+export function makeDirs(settings: Record<string, unknown> = {}): CodeServerDirs {
   const state = mkdtempSync(join(tmpdir(), 'gatehouse-vscode-'));
   const userData = join(state, 'ud');
   const extensions = join(state, 'ext');
   mkdirSync(join(userData, 'User'), { recursive: true });
   mkdirSync(extensions, { recursive: true });
-  writeFileSync(join(userData, 'User/settings.json'), JSON.stringify(QUIET_SETTINGS, null, 2));
+  writeFileSync(join(userData, 'User/settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2));
   return { state, userData, extensions };
 }
 

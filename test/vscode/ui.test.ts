@@ -52,7 +52,8 @@ beforeAll(async () => {
   home = makeHome(scratch, EMAIL);
   folder = join(scratch, 'project');
   mkdirSync(folder);
-  dirs = makeDirs();
+  // A warning threshold the first request crosses, to see the status bar take the warning colour.
+  dirs = makeDirs({ 'gatehouse.statusBar.warnAt': 0.03 });
   const listed = installVsix(dirs, vsix);
   expect(listed).toContain('gatehouse.gatehouse@');
   cs = await startCodeServer(dirs, { HOME: home, GIT_CONFIG_NOSYSTEM: '1' });
@@ -88,6 +89,8 @@ describe('a developer in VS Code', () => {
     expect(settings.env.ANTHROPIC_AUTH_TOKEN).toBe(key.key);
     expect(settings.env.ANTHROPIC_CUSTOM_HEADERS).toContain(`"user":"${EMAIL}"`);
     await expect.poll(() => statusItem().innerText(), { timeout: 30_000 }).toMatch(/today/);
+    // Nothing spent yet: no warning colour.
+    expect(await statusItem().getAttribute('class')).not.toContain('warning-kind');
     await shot('vscode-connected.png');
   });
 
@@ -109,6 +112,8 @@ describe('a developer in VS Code', () => {
 
     // The status bar follows: money spent today, in this session, and a share of the $0.50 budget.
     await expect.poll(() => statusItem().innerText(), { timeout: 20_000 }).toMatch(/\$0\.\d*[1-9].*today.*session.*\d+%/);
+    // Past gatehouse.statusBar.warnAt (3 % here): VS Code draws the item in the warning colour.
+    expect(await statusItem().getAttribute('class')).toContain('warning-kind');
     await statusItem().click();
     const frame = await webviewFrame(page, 'tr.row');
     await expect.poll(() => frame.locator('tr.row').count(), { timeout: 15_000 }).toBeGreaterThan(0);
