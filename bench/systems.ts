@@ -79,7 +79,8 @@ export const gatehouseVersion = (): string => (require(join(ROOT, 'gateway/packa
 
 /** One gateway process on the system's CPU; resolves with its URL once it listens. */
 export async function startGatehouseProcess(config: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<{ proc: Proc; url: string }> {
-  const { proc, match } = await startPinned(SYSTEM_CPU, process.execPath, [join(ROOT, 'gateway/bin/gatehouse.js'), 'serve', '--config', config, '--port', '0', '--data', dataDir], env, /listening on (http:\/\/\S+)/);
+  // With the V8 flag the gateway ships with (its bin's shebang, npm start, the systemd units).
+  const { proc, match } = await startPinned(SYSTEM_CPU, process.execPath, ['--max-semi-space-size=32', join(ROOT, 'gateway/bin/gatehouse.js'), 'serve', '--config', config, '--port', '0', '--data', dataDir], env, /listening on (http:\/\/\S+)/);
   return { proc, url: match[1]! };
 }
 
