@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { parsePrometheus, sumOf, type Sample } from '../helpers/prometheus.js';
 
 let emu: AnthropicEmulator;
 let gw: TestGateway;
@@ -25,33 +26,10 @@ afterAll(async () => {
 });
 beforeEach(() => emu.reset());
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text format (0.0.4), enough of it for these tests: samples, not HELP/TYPE. */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-/** The sum over every series of `name` whose labels include `labels`. */
-const sum = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
-
 async function scrape(): Promise<Sample[]> {
   const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
   expect(res.status).toBe(200);
-  return parse(await res.text());
+  return parsePrometheus(await res.text());
 }
 
 function post(key: string | undefined, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -77,7 +55,7 @@ describe('request counters', () => {
     expect(anon.status).toBe(401);
     await anon.text();
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) => sumOf(after, name, labels) - sumOf(before, name, labels);
 
     expect(delta('gatehouse_requests_total', { ...SONNET, endpoint: 'messages', status: '200', outcome: 'ok', workspace: 'eng' })).toBe(2);
     expect(delta('gatehouse_requests_total', { endpoint: 'messages', provider: 'none', status: '401', outcome: 'error', workspace: 'none' })).toBe(1);
@@ -91,7 +69,7 @@ describe('request counters', () => {
     expect(delta('gatehouse_request_duration_seconds_count', { endpoint: 'messages', provider: 'anthropic', stream: 'true' })).toBe(1);
     expect(delta('gatehouse_request_duration_seconds_count', { endpoint: 'messages', provider: 'none', stream: 'false' })).toBe(1);
     // Nothing is left in flight, and the 401 (which never started) did not push the gauge below zero.
-    expect(sum(after, 'gatehouse_inflight_requests')).toBe(0);
+    expect(sumOf(after, 'gatehouse_inflight_requests')).toBe(0);
     // Labels never carry metadata values or secrets.
     const text = JSON.stringify(after);
     expect(text).not.toContain('meta-value-ann');
@@ -104,8 +82,8 @@ describe('request counters', () => {
     emu.enqueue({ kind: 'message', model: 'claude-unknown-9', usage: { input_tokens: 10, output_tokens: 5 } });
     await (await post(k.key, { model: 'claude-unknown-9' })).text();
     const after = await scrape();
-    expect(sum(after, 'gatehouse_unpriced_requests_total', { model: 'claude-unknown-9' }) - sum(before, 'gatehouse_unpriced_requests_total', { model: 'claude-unknown-9' })).toBe(1);
-    expect(sum(after, 'gatehouse_cost_usd_total', { model: 'claude-unknown-9' })).toBe(0);
+    expect(sumOf(after, 'gatehouse_unpriced_requests_total', { model: 'claude-unknown-9' }) - sumOf(before, 'gatehouse_unpriced_requests_total', { model: 'claude-unknown-9' })).toBe(1);
+    expect(sumOf(after, 'gatehouse_cost_usd_total', { model: 'claude-unknown-9' })).toBe(0);
   });
 
   it('tracks a request in flight until its row is stored, even when the client walks away', async () => {
@@ -114,11 +92,11 @@ describe('request counters', () => {
     const res = await post(k.key, { stream: true });
     const reader = res.body!.getReader();
     await reader.read();
-    expect(sum(await scrape(), 'gatehouse_inflight_requests')).toBe(1);
+    expect(sumOf(await scrape(), 'gatehouse_inflight_requests')).toBe(1);
     await reader.cancel();
     // The gateway learns of the cancel asynchronously.
-    await expect.poll(async () => sum(await scrape(), 'gatehouse_inflight_requests')).toBe(0);
-    expect(sum(await scrape(), 'gatehouse_requests_total', { outcome: 'client_gone' })).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => sumOf(await scrape(), 'gatehouse_inflight_requests')).toBe(0);
+    expect(sumOf(await scrape(), 'gatehouse_requests_total', { outcome: 'client_gone' })).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -127,32 +105,32 @@ describe('state read at scrape time', () => {
     const k = await gw.createKey({ name: 'budgeted', workspace: 'eng', budget_usd: 0.001 });
     const scope = { scope: `key:${k.id}`, unit: 'usd', period: 'month' };
     const before = await scrape();
-    expect(sum(before, 'gatehouse_budget_remaining', scope)).toBe(0.001);
-    expect(sum(before, 'gatehouse_budget_remaining', { scope: 'ws:eng', unit: 'usd', period: 'month' })).toBeGreaterThan(4.99);
+    expect(sumOf(before, 'gatehouse_budget_remaining', scope)).toBe(0.001);
+    expect(sumOf(before, 'gatehouse_budget_remaining', { scope: 'ws:eng', unit: 'usd', period: 'month' })).toBeGreaterThan(4.99);
     // $0.0008 of $0.001: past the 50 % and 80 % thresholds.
     emu.enqueue({ kind: 'message', usage: { input_tokens: 100, output_tokens: 60 } });
     expect((await post(k.key, {})).status).toBe(200);
-    expect(sum(await scrape(), 'gatehouse_budget_remaining', scope)).toBeCloseTo(0.0002, 12);
+    expect(sumOf(await scrape(), 'gatehouse_budget_remaining', scope)).toBeCloseTo(0.0002, 12);
     // Alerts are claimed in the store off the request path.
-    await expect.poll(async () => sum(await scrape(), 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '80' }) - sum(before, 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '80' })).toBe(1);
-    expect(sum(await scrape(), 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '50' }) - sum(before, 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '50' })).toBe(1);
+    await expect.poll(async () => sumOf(await scrape(), 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '80' }) - sumOf(before, 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '80' })).toBe(1);
+    expect(sumOf(await scrape(), 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '50' }) - sumOf(before, 'gatehouse_budget_alerts_total', { unit: 'usd', threshold: '50' })).toBe(1);
   });
 
   it('counts an upstream 500 and shows the circuit it opened', async () => {
     const k = await gw.createKey({ name: 'failing' });
     const before = await scrape();
-    expect(sum(before, 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(0);
+    expect(sumOf(before, 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(0);
     emu.enqueue({ kind: 'status', status: 500 });
     const res = await post(k.key, {});
     expect(res.status).toBe(500);
     await res.text();
     const after = await scrape();
-    expect(sum(after, 'gatehouse_upstream_errors_total', { provider: 'anthropic' }) - sum(before, 'gatehouse_upstream_errors_total', { provider: 'anthropic' })).toBe(1);
-    expect(sum(after, 'gatehouse_requests_total', { provider: 'anthropic', status: '500' }) - sum(before, 'gatehouse_requests_total', { provider: 'anthropic', status: '500' })).toBe(1);
-    expect(sum(after, 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(1);
+    expect(sumOf(after, 'gatehouse_upstream_errors_total', { provider: 'anthropic' }) - sumOf(before, 'gatehouse_upstream_errors_total', { provider: 'anthropic' })).toBe(1);
+    expect(sumOf(after, 'gatehouse_requests_total', { provider: 'anthropic', status: '500' }) - sumOf(before, 'gatehouse_requests_total', { provider: 'anthropic', status: '500' })).toBe(1);
+    expect(sumOf(after, 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(1);
     // A success closes it again.
     await (await post(k.key, {})).text();
-    expect(sum(await scrape(), 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(0);
+    expect(sumOf(await scrape(), 'gatehouse_circuit_open', { provider: 'anthropic' })).toBe(0);
   });
 });
 
@@ -166,7 +144,7 @@ describe('access', () => {
     const ok = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
     expect(ok.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     // Process metrics come along.
-    expect(parse(await ok.text()).some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
+    expect(parsePrometheus(await ok.text()).some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
   });
 
   it('is open to anyone with server.metrics_public', async () => {
@@ -174,7 +152,7 @@ describe('access', () => {
     try {
       const res = await fetch(`${open.url}/metrics`);
       expect(res.status).toBe(200);
-      expect(parse(await res.text()).some((s) => s.name === 'gatehouse_inflight_requests')).toBe(true);
+      expect(parsePrometheus(await res.text()).some((s) => s.name === 'gatehouse_inflight_requests')).toBe(true);
     } finally {
       await open.close();
     }

@@ -4,9 +4,12 @@
 // machines, so each instance keeps its own store and `shareKey` copies a key into the others, as
 // the shared database would hold it.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KeyWithSecret } from '../../gateway/src/api/schemas.js';
 import { hashSecret } from '../../gateway/src/governance/keys.js';
-import { testStore, type TestGateway } from './gateway.js';
+import { startGateway, testStore, type TestGateway } from './gateway.js';
 import { testDatabase } from './postgres-test-db.js';
 
 export interface SharedStore {
@@ -38,4 +41,33 @@ export async function shareKey(gws: readonly TestGateway[], store: SharedStore, 
   if (!rec) throw new Error(`key ${k.id} vanished`);
   for (const gw of gws.slice(1)) await gw.runtime.store.createKey(rec, hashSecret(k.key), rec.prefix);
   return k;
+}
+
+export interface Pair {
+  a: TestGateway;
+  b: TestGateway;
+  close(): Promise<void>;
+}
+
+/**
+ * Two instances on one Redis and one store: on PostgreSQL they share the database and keep their
+ * own data directories, as in a deployment; on SQLite one shared data directory stands in for the
+ * shared database.
+ */
+export async function startPair(config: Record<string, unknown>, env: Record<string, string>): Promise<Pair> {
+  const store = await sharedStore();
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-shared-'));
+  const shared = store.shared ? undefined : dir;
+  const start = () => startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
+  const a = await start();
+  const b = await start();
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

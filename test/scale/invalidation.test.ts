@@ -1,40 +1,28 @@
 // Admin changes made on one instance are seen by the others at once: two gateways share a store
 // (one SQLite data directory stands in for the shared database) and one Redis, and what the admin
 // API of one writes is live on the other within a second, deletions included.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
-import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sharedStore } from '../helpers/instances.js';
+import { anthropicConfig, type TestGateway } from '../helpers/gateway.js';
+import { startPair, type Pair } from '../helpers/instances.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
 let emu: AnthropicEmulator;
-let dir: string;
+let pair: Pair;
 let a: TestGateway;
 let b: TestGateway;
 
 beforeAll(async () => {
   redis = await startRedis();
   emu = await AnthropicEmulator.start();
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-shared-'));
-  const config = anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: 'inval:' } });
-  const env = { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url };
-  // On PostgreSQL the instances share the database and keep their own data directories, as in a
-  // deployment; on SQLite one shared data directory stands in for the shared database.
-  const store = await sharedStore();
-  const shared = store.shared ? undefined : dir;
-  a = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
-  b = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
+  pair = await startPair(anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: 'inval:' } }), { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url });
+  ({ a, b } = pair);
 });
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
+  await pair?.close();
   await emu?.close();
   await redis?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const within = { timeout: 1_000, interval: 25 };

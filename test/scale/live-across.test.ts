@@ -3,18 +3,15 @@
 // under the same ids, so a client that reconnects to the other instance with Last-Event-ID
 // misses nothing; a developer's spend events come from the shared budget counters.
 import { EventSource } from 'eventsource';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
-import { ADMIN_KEY, anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { sharedStore } from '../helpers/instances.js';
+import { ADMIN_KEY, anthropicConfig, type TestGateway } from '../helpers/gateway.js';
+import { startPair, type Pair } from '../helpers/instances.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 let redis: TestRedis;
 let emu: AnthropicEmulator;
-let dir: string;
+let pair: Pair;
 let a: TestGateway;
 let b: TestGateway;
 const open: EventSource[] = [];
@@ -22,25 +19,16 @@ const open: EventSource[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   emu = await AnthropicEmulator.start();
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-shared-'));
-  const config = anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: 'live:' } });
-  const env = { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url };
-  // On PostgreSQL the instances share the database and keep their own data directories, as in a
-  // deployment; on SQLite one shared data directory stands in for the shared database.
-  const store = await sharedStore();
-  const shared = store.shared ? undefined : dir;
-  a = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
-  b = await startGateway({ ...config, ...store.config }, { ...env, ...store.env }, shared);
+  pair = await startPair(anthropicConfig(emu.url, { redis: { url: 'env:REDIS_URL', key_prefix: 'live:' } }), { TEST_ANTHROPIC_KEY: emu.apiKey, REDIS_URL: redis.url });
+  ({ a, b } = pair);
 });
 afterEach(() => {
   for (const es of open.splice(0)) es.close();
 });
 afterAll(async () => {
-  await a?.close();
-  await b?.close();
+  await pair?.close();
   await emu?.close();
   await redis?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 interface Got {

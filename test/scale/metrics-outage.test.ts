@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnthropicEmulator } from '../emulators/anthropic.js';
 import { anthropicConfig, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { parsePrometheus, sumOf, type Sample } from '../helpers/prometheus.js';
 
 let redis: TestRedis;
 let emu: AnthropicEmulator;
@@ -28,34 +29,11 @@ afterAll(async () => {
   await redis?.close();
 });
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Samples of the Prometheus text format (HELP and TYPE lines skipped). */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
 const series = (samples: Sample[], name: string) => samples.filter((s) => s.name === name);
-const total = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  series(samples, name)
-    .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0);
 
 async function scrape(): Promise<{ status: number; samples: Sample[] }> {
   const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
-  return { status: res.status, samples: parse(await res.text()) };
+  return { status: res.status, samples: parsePrometheus(await res.text()) };
 }
 
 async function send(key: string): Promise<number> {
@@ -76,16 +54,16 @@ describe('metrics while Redis is away', () => {
     const scope = { scope: `key:${budgeted.id}`, unit: 'usd' };
     const before = await scrape();
     expect(before.status).toBe(200);
-    expect(total(before.samples, 'gatehouse_budget_state_up')).toBe(1);
+    expect(sumOf(before.samples, 'gatehouse_budget_state_up')).toBe(1);
     expect(series(before.samples, 'gatehouse_budget_remaining').filter((s) => s.labels.scope === scope.scope)).toHaveLength(1);
 
     await redis.stop();
     // A key with no budget or limit needs no Redis: its request is answered and counted.
     expect(await send(free.key)).toBe(200);
-    await expect.poll(async () => total((await scrape()).samples, 'gatehouse_requests_total', { status: '200' }), { timeout: 5_000 }).toBe(2);
+    await expect.poll(async () => sumOf((await scrape()).samples, 'gatehouse_requests_total', { status: '200' }), { timeout: 5_000 }).toBe(2);
     const during = await scrape();
     expect(during.status).toBe(200);
-    expect(total(during.samples, 'gatehouse_budget_state_up')).toBe(0);
+    expect(sumOf(during.samples, 'gatehouse_budget_state_up')).toBe(0);
     expect(series(during.samples, 'gatehouse_budget_remaining')).toHaveLength(0);
     expect(series(during.samples, 'gatehouse_request_duration_seconds_count').length).toBeGreaterThan(0);
     expect(series(during.samples, 'gatehouse_inflight_requests')).toHaveLength(1);
@@ -93,7 +71,7 @@ describe('metrics while Redis is away', () => {
 
     await redis.restart();
     // Redis came back empty: the ledger reseeds its counters from the store's spend.
-    await expect.poll(async () => total((await scrape()).samples, 'gatehouse_budget_state_up'), { timeout: 10_000, interval: 200 }).toBe(1);
+    await expect.poll(async () => sumOf((await scrape()).samples, 'gatehouse_budget_state_up'), { timeout: 10_000, interval: 200 }).toBe(1);
     const after = await scrape();
     expect(after.status).toBe(200);
     const remaining = series(after.samples, 'gatehouse_budget_remaining');
